@@ -1,0 +1,46 @@
+"""SMS providers behind one interface. SNS Publish to a number now; an in-China provider later."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from chalicelib.adapters import aws
+from chalicelib.config import Settings
+from chalicelib.domain import clock
+
+
+class SmsSender(Protocol):
+    def send(self, e164: str, text: str, *, phone_key: str, masked: str) -> str:
+        """Sends one message; returns the provider's message id. Raises on failure."""
+
+
+class SnsSmsSender:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def send(self, e164: str, text: str, *, phone_key: str, masked: str) -> str:
+        sns = aws.client("sns", self._settings.region)
+        reply = sns.publish(
+            PhoneNumber=e164,
+            Message=text,
+            MessageAttributes={
+                "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}
+            },
+        )
+        message_id = reply["MessageId"]
+        if self._settings.is_local:
+            # The embedded AWS keeps no readable record of what it "sent": keep one for /dev/sms.
+            from chalicelib.adapters.tables import DevSms
+
+            DevSms(
+                phone_key,
+                clock.iso(clock.now()) + "#" + message_id[:8],
+                body=text,
+                message_id=message_id,
+                phone_masked=masked,
+            ).save()
+        return message_id
+
+
+def sender(settings: Settings) -> SmsSender:
+    return SnsSmsSender(settings)

@@ -1,0 +1,276 @@
+"""PynamoDB models: one table per kind of record. Only adapters import this module.
+
+Table names carry the stage prefix and are bound at call time (`bind`), never at import.
+Numbers appear only as HMAC (`phone_key`), KMS ciphertext (`phone_cipher`) and masked form.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+
+from chalicelib.config import Settings
+
+
+class _Meta:
+    table_name = "unbound"
+    region = None
+    host = None
+
+
+class DisputesByPhone(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_phone"
+        projection = AllProjection()
+
+    phone_key = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class Dispute(Model):
+    class Meta(_Meta):
+        base = "disputes"
+
+    dispute_id = UnicodeAttribute(hash_key=True)
+    phone_key = UnicodeAttribute()
+    phone_cipher = UnicodeAttribute()
+    phone_masked = UnicodeAttribute()
+    phone_region = UnicodeAttribute(default="")
+    kind = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    case_ids = ListAttribute(of=UnicodeAttribute)
+    expires_at = TTLAttribute(null=True)
+    by_phone = DisputesByPhone()
+
+
+class CompanyQueue(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "company_queue"
+        projection = AllProjection()
+
+    company = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class DueTimers(GlobalSecondaryIndex):
+    """Sparse: only cases with an armed timer carry `timer_shard`; sharded against hot keys."""
+
+    class Meta:
+        index_name = "due_timers"
+        projection = IncludeProjection(["version", "state"])
+
+    timer_shard = UnicodeAttribute(hash_key=True)
+    next_due_at = UnicodeAttribute(range_key=True)
+
+
+class Case(Model):
+    class Meta(_Meta):
+        base = "cases"
+
+    case_id = UnicodeAttribute(hash_key=True)
+    dispute_id = UnicodeAttribute()
+    company = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    lane = UnicodeAttribute()  # standard | fraud
+    reason = UnicodeAttribute()
+    reported_count = NumberAttribute()
+    expected_count = NumberAttribute()
+    note = UnicodeAttribute(null=True)
+    state = UnicodeAttribute()
+    action_on = UnicodeAttribute()
+    version = NumberAttribute()
+    phone_key = UnicodeAttribute()
+    phone_masked = UnicodeAttribute()
+    phone_region = UnicodeAttribute(default="")
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    due_at = UnicodeAttribute(null=True)
+    timers = MapAttribute(default=dict)  # timer name → ISO due time, or "paused:<working days>"
+    next_due_at = UnicodeAttribute(null=True)
+    timer_shard = UnicodeAttribute(null=True)
+    routed_from = UnicodeAttribute(null=True)
+    response = JSONAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+    company_queue = CompanyQueue()
+    due_timers = DueTimers()
+
+
+class Event(Model):
+    """Immutable audit trail: one item per transition, keyed by the case version it produced."""
+
+    class Meta(_Meta):
+        base = "events"
+
+    case_id = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute(range_key=True)
+    action = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    from_state = UnicodeAttribute(null=True)
+    to_state = UnicodeAttribute()
+    at = UnicodeAttribute()
+    code = UnicodeAttribute(null=True)
+    message = UnicodeAttribute(null=True)
+    statement = UnicodeAttribute(null=True)
+    internal_note = UnicodeAttribute(null=True)
+    new_count = NumberAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+class PendingOutbox(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "pending"
+        projection = IncludeProjection(["status", "attempts"])
+
+    pending_shard = UnicodeAttribute(hash_key=True)
+    send_after = UnicodeAttribute(range_key=True)
+
+
+class OutboxMessage(Model):
+    """An SMS to send; its id derives from (case or dispute, transition, template)."""
+
+    class Meta(_Meta):
+        base = "outbox"
+        stream_view_type = "NEW_IMAGE"  # the dispatcher reads the outbox stream
+
+    message_id = UnicodeAttribute(hash_key=True)
+    template = UnicodeAttribute()
+    variables = JSONAttribute()
+    phone_key = UnicodeAttribute()
+    phone_cipher = UnicodeAttribute()
+    dispute_id = UnicodeAttribute()
+    case_id = UnicodeAttribute(null=True)
+    notify = UnicodeAttribute()  # self | follow_up
+    status = UnicodeAttribute()  # pending | sending | sent | dead
+    created_at = UnicodeAttribute()
+    send_after = UnicodeAttribute(null=True)
+    pending_shard = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    provider_message_id = UnicodeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+    pending = PendingOutbox()
+
+
+class Guard(Model):
+    """Small records that guard the flows, each with its own expiry.
+
+    pk prefixes: `code#` verification code, `rate#` counters, `fail#` failed sign-ins,
+    `open#` the one open case per number × company, `idem#` idempotency records,
+    `holder#` the verified holder's encrypted number.
+    """
+
+    class Meta(_Meta):
+        base = "guards"
+
+    pk = UnicodeAttribute(hash_key=True)
+    ref = UnicodeAttribute(null=True)
+    digest = UnicodeAttribute(null=True)
+    count = NumberAttribute(null=True)
+    at = UnicodeAttribute(null=True)
+    until = UnicodeAttribute(null=True)
+    data = JSONAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+class ApiKey(Model):
+    class Meta(_Meta):
+        base = "keys"
+
+    key_id = UnicodeAttribute(hash_key=True)
+    role = UnicodeAttribute()  # liaison | operator
+    company = UnicodeAttribute(null=True)
+    secret_digest = UnicodeAttribute()
+    label = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    revoked_at = UnicodeAttribute(null=True)
+    last_used_at = UnicodeAttribute(null=True)
+
+
+class Subscriber(Model):
+    """The number registry stand-in: what a carrier's real-name system would answer."""
+
+    class Meta(_Meta):
+        base = "subscribers"
+
+    phone_key = UnicodeAttribute(hash_key=True)
+    holder_check = UnicodeAttribute()  # HMAC(number + ID last 6): the digits are never stored
+    status = UnicodeAttribute()  # active | cancelled
+    carrier = UnicodeAttribute(null=True)
+
+
+class DevSms(Model):
+    """Stage `local` only: what the embedded AWS "sent", for /dev/sms and /dev/inbox."""
+
+    class Meta(_Meta):
+        base = "dev-sms"
+
+    phone_key = UnicodeAttribute(hash_key=True)
+    sent_at = UnicodeAttribute(range_key=True)
+    body = UnicodeAttribute()
+    message_id = UnicodeAttribute()
+    phone_masked = UnicodeAttribute()
+
+
+MODELS: tuple[type[Model], ...] = (
+    Dispute,
+    Case,
+    Event,
+    OutboxMessage,
+    Guard,
+    ApiKey,
+    Subscriber,
+    DevSms,
+)
+
+_bound: tuple[str, str] | None = None
+_connection: Connection | None = None
+
+
+def bind(settings: Settings) -> None:
+    """Point every model at this stage's tables; cheap when nothing changed."""
+    global _bound, _connection
+    key = (settings.table_prefix, settings.region)
+    if _bound == key:
+        return
+    for model in MODELS:
+        model.Meta.table_name = settings.table_name(model.Meta.base)
+        model.Meta.region = settings.region
+        model._connection = None
+    _connection = None
+    _bound = key
+
+
+def connection() -> Connection:
+    """The shared connection for transactions (a new one per transaction costs a client)."""
+    global _connection
+    if _connection is None:
+        _connection = Connection(region=Case.Meta.region)
+    return _connection
+
+
+def reset() -> None:
+    """Forget clients and bindings (tests start each moto world afresh)."""
+    global _bound, _connection
+    for model in MODELS:
+        model._connection = None
+    _bound = None
+    _connection = None
+
+
+def create_all(settings: Settings) -> None:
+    """Create every table (local and tests; `make package` declares them for AWS)."""
+    bind(settings)
+    for model in MODELS:
+        if model is DevSms and not settings.is_local:
+            continue
+        if not model.exists():
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)

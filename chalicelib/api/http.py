@@ -1,0 +1,212 @@
+"""One wrapper for every route: body limits and parsing, schema checks, authentication, and
+RFC 9457 problem responses. Each route registers itself here, so /openapi.json is the real
+list of routes."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib import config
+from chalicelib.api import schema as body_schema
+from chalicelib.domain import clock
+from chalicelib.domain.errors import FieldError, Problem, unauthenticated, validation_failed
+from chalicelib.domain.identity import Session, verify_token
+
+log = logging.getLogger("recount.api")
+
+MAX_BODY_BYTES = 16 * 1024
+PROBLEM_TYPE = "https://recount.example/problems/"
+# Chalice answers unlisted content types itself (not as problem+json): accept them all here
+# and reject non-JSON bodies ourselves.
+ACCEPTED_CONTENT_TYPES = [
+    "application/json",
+    "application/problem+json",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "application/octet-stream",
+    "application/xml",
+    "text/xml",
+]
+
+
+@dataclass
+class Endpoint:
+    method: str
+    path: str
+    summary: str
+    auth: str | None
+    body: dict[str, Any] | None
+    status: int
+    errors: tuple[int, ...]
+    tag: str
+    query: tuple[str, ...] = ()
+    headers: tuple[str, ...] = ()
+
+
+REGISTRY: list[Endpoint] = []
+
+
+@dataclass
+class ApiRequest:
+    body: Any
+    params: dict[str, str]
+    query: dict[str, str]
+    headers: dict[str, str]
+    client_ip: str
+    session: Session | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def problem_response(problem: Problem) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + problem.code,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail or problem.title,
+        "code": problem.code,
+    }
+    if problem.errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in problem.errors]
+    body.update(problem.extra)
+    headers = {"Content-Type": "application/problem+json", **problem.headers}
+    return Response(
+        body=json.dumps(body, ensure_ascii=False), status_code=problem.status, headers=headers
+    )
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body, ensure_ascii=False),
+        status_code=status,
+        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+    )
+
+
+def parse_json_body(raw: bytes | None, content_type: str) -> Any:
+    raw = raw or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise Problem(
+            413,
+            "payload_too_large",
+            "Body too large",
+            f"The body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}",
+        )
+    media = content_type.split(";")[0].strip().lower()
+    if media not in ("application/json", ""):
+        raise Problem(
+            415,
+            "unsupported_media_type",
+            "Unsupported media type",
+            "Send the body as application/json",
+        )
+    if not raw.strip():
+        raise Problem(400, "malformed_json", "Malformed JSON", "The body is empty")
+    try:
+        value = json.loads(raw.decode("utf-8"))
+        # Lone surrogates pass json.loads but cannot be stored or shown: reject them here.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeError, ValueError, RecursionError) as exc:
+        raise Problem(
+            400,
+            "malformed_json",
+            "Malformed JSON",
+            f"The body is not valid UTF-8 JSON ({type(exc).__name__})",
+        ) from None
+    if not isinstance(value, dict):
+        raise Problem(
+            422, "body_not_object", "Body must be a JSON object", "The body must be a JSON object"
+        )
+    return value
+
+
+def bearer(headers: dict[str, str]) -> str | None:
+    value = headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def person_session(headers: dict[str, str]) -> Session:
+    token = bearer(headers)
+    if token is None:
+        raise unauthenticated()
+    session = verify_token(config.settings().token_key, token, clock.now())
+    if session is None:
+        raise unauthenticated("The token is invalid or has expired; sign in again")
+    return session
+
+
+AUTHENTICATORS: dict[str, Callable[[dict[str, str]], Any]] = {"person": person_session}
+
+
+def route(
+    bp: Blueprint,
+    path: str,
+    method: str,
+    *,
+    summary: str,
+    tag: str,
+    auth: str | None = None,
+    body: dict[str, Any] | None = None,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
+    query: tuple[str, ...] = (),
+    headers: tuple[str, ...] = (),
+) -> Callable[[Callable[[ApiRequest], Any]], Callable[..., Response]]:
+    def register(handler: Callable[[ApiRequest], Any]) -> Callable[..., Response]:
+        REGISTRY.append(
+            Endpoint(method, path, summary, auth, body, status, errors, tag, query, headers)
+        )
+
+        def view(**params: str) -> Response:
+            request = bp.current_request
+            try:
+                lower = {k.lower(): v for k, v in (request.headers or {}).items()}
+                parsed = None
+                if body is not None:
+                    parsed = parse_json_body(request.raw_body, lower.get("content-type", ""))
+                    problems = body_schema.validate(parsed, body)
+                    if problems:
+                        raise validation_failed(problems)
+                api_request = ApiRequest(
+                    body=parsed,
+                    params=params,
+                    query=dict(request.query_params or {}),
+                    headers=lower,
+                    client_ip=((request.context or {}).get("identity") or {}).get("sourceIp", ""),
+                )
+                if auth is not None:
+                    api_request.session = AUTHENTICATORS[auth](lower)
+                result = handler(api_request)
+                if isinstance(result, Response):
+                    return result
+                return json_response(result, status)
+            except Problem as problem:
+                return problem_response(problem)
+            except Exception:
+                # A bug, never the caller's input: log without the request (it may hold a number).
+                log.exception("unhandled_error", extra={"route": f"{method} {path}"})
+                return problem_response(
+                    Problem(
+                        500, "internal_error", "Internal error", "Something went wrong on our side"
+                    )
+                )
+
+        view.__name__ = handler.__name__
+        view.__doc__ = handler.__doc__
+        bp.route(path, methods=[method], content_types=ACCEPTED_CONTENT_TYPES)(view)
+        return view
+
+    return register
+
+
+def field_error(field: str, message: str) -> Problem:
+    return validation_failed([FieldError(field, message)])

@@ -1,0 +1,137 @@
+"""The person's routes: prove the number, file and follow disputes."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib import config
+from chalicelib.api.http import ApiRequest, json_response, route
+from chalicelib.domain.intake import KINDS, MAX_ITEMS, MAX_NOTE, REASONS
+from chalicelib.services import disputes, identity
+
+bp = Blueprint(__name__)
+
+PHONE = {"type": "string", "maxLength": 32, "description": "Mainland mobile, any common format"}
+
+CODE_REQUEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["phone"],
+    "properties": {"phone": PHONE},
+}
+
+SESSION_REQUEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["phone", "id_last6", "code"],
+    "properties": {
+        "phone": PHONE,
+        "id_last6": {
+            "type": "string",
+            "maxLength": 6,
+            "pattern": "[0-9]{5}[0-9Xx]",
+            "description": "Last 6 characters of the ID card; checked, never stored",
+        },
+        "code": {"type": "string", "maxLength": 6, "pattern": "[0-9]{6}"},
+    },
+}
+
+DISPUTE_ITEM = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["company", "reported_count", "expected_count", "reason"],
+    "properties": {
+        "company": {"type": "string", "maxLength": 32},
+        "reported_count": {"type": "integer", "minimum": 0, "maximum": 999},
+        "expected_count": {"type": "integer", "minimum": 0, "maximum": 999},
+        "reason": {"type": "string", "enum": list(REASONS)},
+        "note": {"type": ["string", "null"], "maxLength": MAX_NOTE * 2},
+    },
+}
+
+DISPUTE_REQUEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["items"],
+    "properties": {
+        "kind": {"type": "string", "enum": list(KINDS)},
+        "items": {"type": "array", "minItems": 1, "maxItems": MAX_ITEMS, "items": DISPUTE_ITEM},
+    },
+}
+
+
+@route(
+    bp,
+    "/v1/verification-codes",
+    "POST",
+    summary="Send a verification code by SMS",
+    tag="person",
+    body=CODE_REQUEST,
+    status=202,
+    errors=(400, 413, 415, 422, 429, 503),
+)
+def request_verification_code(req: ApiRequest):
+    identity.request_code(config.settings(), req.body["phone"], req.client_ip)
+    return {
+        "status": "accepted",
+        "detail": "如果该号码可以接收短信，验证码将在1分钟内送达，5分钟内有效。",
+    }
+
+
+@route(
+    bp,
+    "/v1/sessions",
+    "POST",
+    summary="Exchange number, ID last 6 and code for a token",
+    tag="person",
+    body=SESSION_REQUEST,
+    status=201,
+    errors=(400, 401, 413, 415, 422, 429),
+)
+def open_session(req: ApiRequest):
+    b = req.body
+    return identity.open_session(config.settings(), b["phone"], b["id_last6"], b["code"])
+
+
+@route(
+    bp,
+    "/v1/disputes",
+    "POST",
+    summary="File a dispute: one case per contested company",
+    tag="person",
+    auth="person",
+    body=DISPUTE_REQUEST,
+    status=201,
+    errors=(400, 401, 409, 413, 415, 422),
+    headers=("Idempotency-Key",),
+)
+def file_dispute(req: ApiRequest):
+    key = disputes.check_idempotency_key(req.headers.get("idempotency-key"))
+    status, body = disputes.file_dispute(config.settings(), req.session, req.body, key)
+    return json_response(body, status, {"Location": f"/v1/disputes/{body['dispute_id']}"})
+
+
+@route(
+    bp,
+    "/v1/disputes",
+    "GET",
+    summary="The signed-in person's disputes",
+    tag="person",
+    auth="person",
+    errors=(401,),
+)
+def list_disputes(req: ApiRequest):
+    return disputes.list_disputes(req.session)
+
+
+@route(
+    bp,
+    "/v1/disputes/{dispute_id}",
+    "GET",
+    summary="One dispute with its cases and history",
+    tag="person",
+    auth="person",
+    errors=(401, 404),
+)
+def get_dispute(req: ApiRequest):
+    return disputes.get_dispute(req.session, req.params["dispute_id"])

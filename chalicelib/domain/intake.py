@@ -1,0 +1,121 @@
+"""Dispute intake rules: what a filing may contain, and triage before routing. No AWS here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.domain.directory import Directory
+from chalicelib.domain.errors import FieldError, Problem, validation_failed
+
+REASONS = (
+    "not_mine",
+    "recycled_number",
+    "fraud_suspected",
+    "count_too_low",
+    "family_use",
+    "forgot_own",
+    "other",
+)
+KINDS = ("accounts", "sim_cards")
+MAX_COUNT = 999
+MAX_NOTE = 200
+MAX_ITEMS = 12
+
+
+@dataclass(frozen=True)
+class DisputeItem:
+    company: str
+    reported_count: int
+    expected_count: int
+    reason: str
+    note: str | None
+
+    @property
+    def lane(self) -> str:
+        """fraud_suspected takes the fraud lane: shorter deadlines, advice to report."""
+        return "fraud" if self.reason == "fraud_suspected" else "standard"
+
+
+@dataclass(frozen=True)
+class DisputeRequest:
+    kind: str
+    items: tuple[DisputeItem, ...]
+
+
+def clean_text(value: Any, field: str, max_len: int, errors: list[FieldError]) -> str | None:
+    """Free text shown to people: a string, trimmed, no control characters, bounded."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors.append(FieldError(field, "must be a string"))
+        return None
+    text = value.strip()
+    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029" for c in text):
+        errors.append(FieldError(field, "must not contain control characters"))
+        return None
+    if len(text) > max_len:
+        errors.append(FieldError(field, f"must be at most {max_len} characters"))
+        return None
+    return text or None
+
+
+def _count(value: Any, field: str, errors: list[FieldError]) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors.append(FieldError(field, "must be a whole number"))
+        return 0
+    if not 0 <= value <= MAX_COUNT:
+        errors.append(FieldError(field, f"must be between 0 and {MAX_COUNT}"))
+        return 0
+    return value
+
+
+def parse_dispute(body: dict[str, Any], directory: Directory) -> DisputeRequest:
+    """Validates a filing that already passed the schema (types, unknown fields)."""
+    errors: list[FieldError] = []
+    kind = body.get("kind", "accounts")
+    allowed = directory.keys_for_kind(kind) if kind in KINDS else []
+    items: list[DisputeItem] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(body["items"]):
+        at = f"items[{i}]"
+        company = raw["company"]
+        if company not in allowed:
+            errors.append(
+                FieldError(f"{at}.company", f"must be one of {', '.join(allowed)} for kind {kind}")
+            )
+        elif company in seen:
+            errors.append(FieldError(f"{at}.company", "appears more than once"))
+        seen.add(company)
+        reported = _count(raw["reported_count"], f"{at}.reported_count", errors)
+        expected = _count(raw["expected_count"], f"{at}.expected_count", errors)
+        note = clean_text(raw.get("note"), f"{at}.note", MAX_NOTE, errors)
+        items.append(DisputeItem(company, reported, expected, raw["reason"], note))
+    if errors:
+        raise validation_failed(errors)
+    same = [i for i, item in enumerate(items) if item.reported_count == item.expected_count]
+    if same:
+        raise Problem(
+            422,
+            "no_discrepancy",
+            "Nothing to dispute",
+            "The expected count equals the reported count; a case needs a difference",
+            errors=[
+                FieldError(f"items[{i}].expected_count", "equals reported_count") for i in same
+            ],
+        )
+    return DisputeRequest(kind, tuple(items))
+
+
+def extra_advice(item: DisputeItem) -> list[dict[str, str]]:
+    """Triage advice that comes before the company's own steps."""
+    advice = []
+    if item.reason == "fraud_suspected":
+        advice.append(
+            {
+                "code": "report_fraud",
+                "text": "如怀疑有人冒用您的号码注册账号实施诈骗，"
+                "请拨打96110反诈专线或向公安机关报案。",
+            }
+        )
+    return advice

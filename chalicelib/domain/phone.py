@@ -1,0 +1,62 @@
+"""Mainland mobile numbers: parse with libphonenumber, mask for display, locate by prefix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+from chalicelib.domain.errors import FieldError, validation_failed
+
+MAX_RAW_LENGTH = 32
+_MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+@dataclass(frozen=True)
+class MobileNumber:
+    e164: str  # +8613800138000
+
+    @property
+    def national(self) -> str:
+        return self.e164.removeprefix("+86")
+
+    @property
+    def masked(self) -> str:
+        n = self.national
+        return f"{n[:3]}****{n[-4:]}"
+
+    def region(self) -> str:
+        """Province/city of the number's prefix, zh-CN (e.g. 北京市); '' when unknown."""
+        from phonenumbers import geocoder  # imported here: its data is large and rarely needed
+
+        return geocoder.description_for_number(phonenumbers.parse(self.e164), "zh") or ""
+
+    def carrier_name(self) -> str:
+        from phonenumbers import carrier
+
+        return carrier.name_for_number(phonenumbers.parse(self.e164), "en") or ""
+
+
+def parse_mobile(raw: object, field: str = "phone") -> MobileNumber:
+    """Accept '+86 138 0013 8000', '13800138000', '0086-138-0013-8000'; only CN mobiles."""
+    if not isinstance(raw, str):
+        raise validation_failed([FieldError(field, "must be a string")])
+    text = raw.strip()
+    if not text or len(text) > MAX_RAW_LENGTH or not text.isprintable():
+        raise validation_failed([FieldError(field, "is not a mainland China mobile number")])
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        raise validation_failed(
+            [FieldError(field, "is not a mainland China mobile number")]
+        ) from None
+    if (
+        number.country_code != 86
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number) not in _MOBILE_TYPES
+    ):
+        raise validation_failed([FieldError(field, "is not a mainland China mobile number")])
+    return MobileNumber(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))

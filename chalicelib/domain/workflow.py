@@ -1,0 +1,378 @@
+"""The case workflow engine: loads workflows/case_workflow.yaml, validates it, decides transitions.
+
+The rules live in the data file; this module only enforces them. No AWS here.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chalicelib.domain.errors import Problem
+
+ACTORS = ("user", "liaison", "operator", "scheduler")
+ACTION_ON = ("user", "company", "operator", "none")
+NOTIFY = ("self", "follow_up")
+DURATION_UNITS = ("working_days", "days", "hours")
+EFFECTS = ("open_case_at_target",)
+OUTCOME_FACTS = ("count_matches", "count_differs")
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "workflows" / "case_workflow.yaml"
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "sms"
+
+
+class WorkflowError(ValueError):
+    """A fault in the workflow file; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    action_on: str
+    terminal: bool
+    settled: bool
+
+
+@dataclass(frozen=True)
+class Duration:
+    unit: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Timer:
+    name: str
+    fires: str
+    after: Duration
+    fraud_lane: Duration | None
+    override: str | None
+    company_clock: bool
+
+    def duration(self, *, fraud_lane: bool, deadlines: Mapping[str, int]) -> Duration:
+        """The duration for one case: the directory override, else the lane's default."""
+        key = self.override and (f"fraud_{self.override}" if fraud_lane else self.override)
+        if key and key in deadlines:
+            return Duration(self.after.unit, int(deadlines[key]))
+        if fraud_lane and self.fraud_lane:
+            return self.fraud_lane
+        return self.after
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What one transition does besides changing state."""
+
+    to: str
+    arm: tuple[str, ...] = ()
+    clear: tuple[str, ...] = ()
+    pause: tuple[str, ...] = ()
+    resume: tuple[str, ...] = ()
+    sms: tuple[str, ...] = ()
+    notify: str = "follow_up"
+    effect: str | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    actor: str
+    sources: frozenset[str]
+    requires: tuple[str, ...]
+    effects: Mapping[str, Effect]  # outcome name → effect; "" when the action has one outcome
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str
+    actor: str
+    from_state: str
+    to_state: str
+    action_on: str
+    terminal: bool
+    arm: tuple[str, ...]
+    clear: tuple[str, ...]
+    pause: tuple[str, ...]
+    resume: tuple[str, ...]
+    sms: tuple[str, ...]
+    notify: str
+    effect: str | None
+
+
+class Workflow:
+    def __init__(
+        self,
+        states: Mapping[str, State],
+        timers: Mapping[str, Timer],
+        actions: Mapping[str, Action],
+        initial_state: str,
+        initial_arm: tuple[str, ...],
+        dispute_sms: tuple[str, ...],
+    ) -> None:
+        self.states = states
+        self.timers = timers
+        self.actions = actions
+        self.initial_state = initial_state
+        self.initial_arm = initial_arm
+        self.dispute_sms = dispute_sms
+
+    # -- questions the services ask -------------------------------------------------------
+    def state(self, name: str) -> State:
+        return self.states[name]
+
+    def open_states(self) -> list[str]:
+        return [s.name for s in self.states.values() if not s.terminal]
+
+    def is_open(self, state: str) -> bool:
+        return not self.states[state].terminal
+
+    def actions_for(self, actor: str, state: str) -> list[str]:
+        return [a.name for a in self.actions.values() if a.actor == actor and state in a.sources]
+
+    def all_templates(self) -> set[str]:
+        names = set(self.dispute_sms)
+        for action in self.actions.values():
+            for effect in action.effects.values():
+                names.update(effect.sms)
+        return names
+
+    def decide(
+        self, state: str, action: str, actor: str, *, outcome: str | None = None
+    ) -> Decision:
+        """May `actor` take `action` in `state`? Returns what follows, or raises a 409/422."""
+        spec = self.actions.get(action)
+        if spec is None or spec.actor != actor:
+            allowed = ", ".join(self.actions_for(actor, state)) or "none"
+            raise Problem(
+                422,
+                "unknown_action",
+                "Unknown action",
+                f"'{action}' is not an action you can take; allowed now: {allowed}",
+            )
+        if state not in spec.sources:
+            raise Problem(
+                409,
+                "invalid_transition",
+                "Action not allowed in this state",
+                f"'{action}' is not allowed while the case is '{state}'",
+                extra={"state": state},
+            )
+        if len(spec.effects) > 1:
+            if outcome not in spec.effects:
+                raise ValueError(f"action {action} needs one of outcomes {sorted(spec.effects)}")
+            effect = spec.effects[outcome]
+        else:
+            effect = spec.effects[""]
+        target = self.states[effect.to]
+        clear = effect.clear
+        if "all" in clear:
+            clear = tuple(self.timers)
+        return Decision(
+            action=action,
+            actor=actor,
+            from_state=state,
+            to_state=effect.to,
+            action_on=target.action_on,
+            terminal=target.terminal,
+            arm=effect.arm,
+            clear=clear,
+            pause=effect.pause,
+            resume=effect.resume,
+            sms=effect.sms,
+            notify=effect.notify,
+            effect=effect.effect,
+        )
+
+
+# -- loading and validation ---------------------------------------------------------------
+class _Reader:
+    """Walks the parsed YAML and reports faults as '<file>: <key.path>: <problem>'."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, message: str) -> WorkflowError:
+        return WorkflowError(f"{self.path}: {key}: {message}")
+
+    def mapping(self, value: Any, key: str, allowed: set[str], required: set[str]) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(key, "must be a mapping")
+        unknown = set(value) - allowed
+        if unknown:
+            raise self.fail(f"{key}.{sorted(unknown)[0]}", "unknown key")
+        missing = required - set(value)
+        if missing:
+            raise self.fail(f"{key}.{sorted(missing)[0]}", "is required")
+        return value
+
+    def names(self, value: Any, key: str, known: set[str] | None = None) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, "must be a list of names")
+        if known is not None:
+            for i, name in enumerate(value):
+                if name not in known:
+                    raise self.fail(f"{key}[{i}]", f"unknown name '{name}'")
+        return tuple(value)
+
+    def choice(self, value: Any, key: str, options: tuple[str, ...]) -> str:
+        if value not in options:
+            raise self.fail(key, f"must be one of {', '.join(options)}")
+        return value
+
+    def duration(self, value: Any, key: str) -> Duration:
+        value = self.mapping(value, key, set(DURATION_UNITS), set())
+        if len(value) != 1:
+            raise self.fail(key, "must have exactly one unit")
+        ((unit, amount),) = value.items()
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            raise self.fail(f"{key}.{unit}", "must be a positive integer")
+        return Duration(unit, amount)
+
+
+def parse_workflow(data: Any, path: Path) -> Workflow:
+    r = _Reader(path)
+    top = r.mapping(
+        data,
+        "(top)",
+        {"schema_version", "initial", "dispute_sms", "states", "timers", "actions"},
+        {"schema_version", "initial", "states", "timers", "actions"},
+    )
+    if top["schema_version"] != 1:
+        raise r.fail("schema_version", "must be 1")
+
+    states: dict[str, State] = {}
+    for name, spec in r.mapping(top["states"], "states", set(top["states"] or {}), set()).items():
+        spec = r.mapping(
+            spec, f"states.{name}", {"action_on", "terminal", "settled"}, {"action_on"}
+        )
+        states[name] = State(
+            name,
+            r.choice(spec["action_on"], f"states.{name}.action_on", ACTION_ON),
+            bool(spec.get("terminal", False)),
+            bool(spec.get("settled", False)),
+        )
+        if states[name].terminal != (states[name].action_on == "none"):
+            raise r.fail(f"states.{name}.action_on", "is 'none' exactly when the state is terminal")
+    state_names = set(states)
+
+    raw_actions = r.mapping(top["actions"], "actions", set(top["actions"] or {}), set())
+    timers: dict[str, Timer] = {}
+    raw_timers = r.mapping(top["timers"], "timers", set(top["timers"] or {}), set())
+    for name, spec in raw_timers.items():
+        key = f"timers.{name}"
+        spec = r.mapping(
+            spec,
+            key,
+            {"fires", "after", "fraud_lane", "override", "company_clock"},
+            {"fires", "after"},
+        )
+        if spec["fires"] not in raw_actions:
+            raise r.fail(f"{key}.fires", f"unknown action '{spec['fires']}'")
+        timers[name] = Timer(
+            name=name,
+            fires=spec["fires"],
+            after=r.duration(spec["after"], f"{key}.after"),
+            fraud_lane=r.duration(spec["fraud_lane"], f"{key}.fraud_lane")
+            if "fraud_lane" in spec
+            else None,
+            override=spec.get("override"),
+            company_clock=bool(spec.get("company_clock", False)),
+        )
+    timer_names = set(timers)
+    templates = {p.name.removesuffix(".txt.j2") for p in TEMPLATE_DIR.glob("*.txt.j2")}
+
+    def effect(spec: dict, key: str) -> Effect:
+        to = spec["to"]
+        if to not in state_names:
+            raise r.fail(f"{key}.to", f"unknown state '{to}'")
+        clear = r.names(spec.get("clear"), f"{key}.clear", timer_names | {"all"})
+        sms = r.names(spec.get("sms"), f"{key}.sms")
+        for i, name in enumerate(sms):
+            if name not in templates:
+                raise r.fail(f"{key}.sms[{i}]", f"no template templates/sms/{name}.txt.j2")
+        return Effect(
+            to=to,
+            arm=r.names(spec.get("arm"), f"{key}.arm", timer_names),
+            clear=clear,
+            pause=r.names(spec.get("pause"), f"{key}.pause", timer_names),
+            resume=r.names(spec.get("resume"), f"{key}.resume", timer_names),
+            sms=sms,
+            notify=r.choice(spec.get("notify", "follow_up"), f"{key}.notify", NOTIFY),
+            effect=r.choice(spec["effect"], f"{key}.effect", EFFECTS) if "effect" in spec else None,
+        )
+
+    effect_keys = {"to", "arm", "clear", "pause", "resume", "sms", "notify", "effect"}
+    actions: dict[str, Action] = {}
+    for name, spec in raw_actions.items():
+        key = f"actions.{name}"
+        spec = r.mapping(
+            spec, key, effect_keys | {"actor", "from", "requires", "outcomes"}, {"actor", "from"}
+        )
+        sources = r.names(spec["from"], f"{key}.from", state_names | {"open"})
+        source_set = frozenset(
+            s
+            for src in sources
+            for s in (
+                [src] if src != "open" else [n for n, st in states.items() if not st.terminal]
+            )
+        )
+        if "outcomes" in spec:
+            if "to" in spec:
+                raise r.fail(f"{key}.to", "give either 'to' or 'outcomes'")
+            outcomes = r.mapping(
+                spec["outcomes"], f"{key}.outcomes", set(OUTCOME_FACTS), set(OUTCOME_FACTS)
+            )
+            effects = {
+                o: effect(
+                    r.mapping(v, f"{key}.outcomes.{o}", effect_keys, {"to"}), f"{key}.outcomes.{o}"
+                )
+                for o, v in outcomes.items()
+            }
+        else:
+            if "to" not in spec:
+                raise r.fail(f"{key}.to", "is required (or 'outcomes')")
+            effects = {"": effect({k: v for k, v in spec.items() if k in effect_keys}, key)}
+        actions[name] = Action(
+            name=name,
+            actor=r.choice(spec["actor"], f"{key}.actor", ACTORS),
+            sources=source_set,
+            requires=r.names(spec.get("requires"), f"{key}.requires"),
+            effects=effects,
+        )
+    for name, timer in timers.items():
+        if actions[timer.fires].actor != "scheduler":
+            raise r.fail(f"timers.{name}.fires", "must name a scheduler action")
+
+    initial = r.mapping(top["initial"], "initial", {"state", "arm"}, {"state"})
+    if initial["state"] not in state_names:
+        raise r.fail("initial.state", f"unknown state '{initial['state']}'")
+    dispute_sms = r.names(top.get("dispute_sms"), "dispute_sms")
+    for i, name in enumerate(dispute_sms):
+        if name not in templates:
+            raise r.fail(f"dispute_sms[{i}]", f"no template templates/sms/{name}.txt.j2")
+    return Workflow(
+        states,
+        timers,
+        actions,
+        initial["state"],
+        r.names(initial.get("arm"), "initial.arm", timer_names),
+        dispute_sms,
+    )
+
+
+def load_workflow_file(path: Path) -> Workflow:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise WorkflowError(f"{path}: (file): {exc}") from exc
+    return parse_workflow(data, path)
+
+
+@functools.lru_cache(maxsize=1)
+def load_workflow() -> Workflow:
+    return load_workflow_file(DEFAULT_PATH)

@@ -1,0 +1,299 @@
+"""Filing and reading disputes (SPEC §3, §6): one filing, one DynamoDB write request."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.adapters import case_store, guards
+from chalicelib.adapters.tables import Case, Dispute, Event, Guard, OutboxMessage
+from chalicelib.config import Settings
+from chalicelib.domain import clock, timers
+from chalicelib.domain.directory import Directory, load_directory
+from chalicelib.domain.errors import Problem, not_found, unauthenticated
+from chalicelib.domain.identity import Session
+from chalicelib.domain.ids import new_case_id, new_dispute_id
+from chalicelib.domain.intake import DisputeItem, extra_advice, parse_dispute
+from chalicelib.domain.workflow import Workflow, load_workflow
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+MAX_IDEMPOTENCY_KEY = 128
+
+
+def _idempotency_pk(session: Session, key: str) -> str:
+    return f"idem#{session.phone_key}#{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def _body_digest(body: Any) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def check_idempotency_key(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable() or not key.isascii():
+        raise Problem(
+            422,
+            "invalid_idempotency_key",
+            "Invalid Idempotency-Key",
+            f"Idempotency-Key must be 1–{MAX_IDEMPOTENCY_KEY} printable ASCII characters",
+        )
+    return key
+
+
+def _replay(record: Guard, digest: str) -> tuple[int, dict]:
+    if record.digest != digest:
+        raise Problem(
+            422,
+            "idempotency_key_reused",
+            "Idempotency-Key reused",
+            "This Idempotency-Key was used with a different body",
+        )
+    return int(record.data["status"]), record.data["body"]
+
+
+def _renewal_routes(directory: Directory, carrier_name: str) -> list[dict]:
+    carriers = directory.carriers()
+    match = [k for k in carriers if directory.get(k).name_en.lower() == carrier_name.lower()]
+    return [directory.next_steps(k)["number_renewal"] for k in (match or carriers)]
+
+
+def _next_steps(directory: Directory, item: DisputeItem, carrier_name: str) -> dict:
+    steps = directory.next_steps(item.company)
+    steps["advice"] = extra_advice(item)
+    if item.reason == "recycled_number":
+        # Triage: the carrier's 二次号码焕新 unbinds every account made before re-issue.
+        steps["number_renewal_first"] = _renewal_routes(directory, carrier_name)
+    return steps
+
+
+def case_view(
+    case: Case, workflow: Workflow, now: datetime, next_steps: dict | None = None
+) -> dict:
+    view = {
+        "case_id": case.case_id,
+        "dispute_id": case.dispute_id,
+        "company": case.company,
+        "kind": case.kind,
+        "lane": case.lane,
+        "reason": case.reason,
+        "reported_count": int(case.reported_count),
+        "expected_count": int(case.expected_count),
+        "state": case.state,
+        "action_on": case.action_on,
+        "version": int(case.version),
+        "due_at": case.due_at,
+        "overdue": bool(case.due_at and case.due_at < clock.iso(now)),
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "allowed_actions": workflow.actions_for("user", case.state),
+    }
+    if case.note:
+        view["note"] = case.note
+    if case.response:
+        view["response"] = case.response
+    if next_steps is not None:
+        view["next_steps"] = next_steps
+    return view
+
+
+def file_dispute(
+    settings: Settings, session: Session, body: dict, idempotency_key: str | None
+) -> tuple[int, dict]:
+    directory = load_directory()
+    workflow = load_workflow()
+    request = parse_dispute(body, directory)
+    now = clock.now()
+    digest = _body_digest(body)
+    idem_pk = _idempotency_pk(session, idempotency_key) if idempotency_key else None
+    if idem_pk:
+        record = guards.get_live(idem_pk, now)
+        if record is not None:
+            return _replay(record, digest)
+    holder = guards.get_live(f"holder#{session.phone_key}", now)
+    if holder is None:
+        raise unauthenticated("Your verification has lapsed; sign in again")
+
+    dispute_id = new_dispute_id()
+    created = clock.iso(now)
+    cases, events, locks, views = [], [], {}, []
+    for item in request.items:
+        entry = directory.get(item.company)
+        case_id = new_case_id()
+        armed = timers.arm(
+            workflow,
+            workflow.initial_arm,
+            now,
+            fraud_lane=item.lane == "fraud",
+            deadlines=entry.deadlines,
+        )
+        state = workflow.state(workflow.initial_state)
+        next_due = timers.next_due(armed)
+        case = Case(
+            case_id,
+            dispute_id=dispute_id,
+            company=item.company,
+            kind=request.kind,
+            lane=item.lane,
+            reason=item.reason,
+            reported_count=item.reported_count,
+            expected_count=item.expected_count,
+            note=item.note,
+            state=state.name,
+            action_on=state.action_on,
+            version=1,
+            phone_key=session.phone_key,
+            phone_masked=holder.data["masked"],
+            phone_region=holder.data.get("region", ""),
+            created_at=created,
+            updated_at=created,
+            due_at=timers.company_due(workflow, armed),
+            timers=armed,
+            next_due_at=next_due,
+            timer_shard=timers.shard_for(case_id, settings.timer_shards) if next_due else None,
+        )
+        cases.append(case)
+        events.append(
+            Event(
+                case_id,
+                1,
+                action="file",
+                actor="user",
+                from_state=None,
+                to_state=state.name,
+                at=created,
+                code=item.reason,
+            )
+        )
+        locks[item.company] = Guard(f"open#{session.phone_key}#{item.company}", ref=case_id)
+        views.append(
+            case_view(
+                case, workflow, now, _next_steps(directory, item, holder.data.get("carrier", ""))
+            )
+        )
+    dispute = Dispute(
+        dispute_id,
+        phone_key=session.phone_key,
+        phone_cipher=holder.data["cipher"],
+        phone_masked=holder.data["masked"],
+        phone_region=holder.data.get("region", ""),
+        kind=request.kind,
+        created_at=created,
+        case_ids=[c.case_id for c in cases],
+    )
+    outbox = [
+        OutboxMessage(
+            f"{dispute_id}:file:{template}",
+            template=template,
+            variables={"dispute_id": dispute_id, "case_count": len(cases)},
+            phone_key=session.phone_key,
+            phone_cipher=holder.data["cipher"],
+            dispute_id=dispute_id,
+            notify="self",
+            status="pending",
+            created_at=created,
+            send_after=created,
+            pending_shard=timers.shard_for(dispute_id, settings.timer_shards),
+        )
+        for template in workflow.dispute_sms
+    ]
+    response = {
+        "dispute_id": dispute_id,
+        "kind": request.kind,
+        "created_at": created,
+        "cases": views,
+    }
+    idem = None
+    if idem_pk:
+        idem = Guard(
+            idem_pk,
+            digest=digest,
+            data={"status": 201, "body": response},
+            expires_at=now + IDEMPOTENCY_WINDOW,
+        )
+    conflict = case_store.file_dispute(dispute, cases, events, outbox, locks, idem, now)
+    if conflict is None:
+        return 201, response
+    if conflict.kind == "idempotency":
+        record = guards.get_live(idem_pk, now)
+        if record is not None:
+            return _replay(record, digest)
+        raise Problem(
+            409, "concurrent_request", "Try again", "A request with this key is in flight"
+        )
+    lock = guards.get_live(f"open#{session.phone_key}#{conflict.company}", now)
+    existing = lock.ref if lock else None
+    raise Problem(
+        409,
+        "case_already_open",
+        "A case is already open",
+        f"You already have an open case with {conflict.company}: {existing}",
+        extra={"company": conflict.company, "existing_case_id": existing},
+    )
+
+
+def _owned_dispute(session: Session, dispute_id: str) -> Dispute:
+    dispute = case_store.get_dispute(dispute_id) if dispute_id.isalnum() else None
+    if dispute is None or dispute.phone_key != session.phone_key:
+        raise not_found("dispute")  # another person's dispute is as absent as a missing one
+    return dispute
+
+
+def person_history(case_id: str) -> list[dict]:
+    """What the person may see of the audit trail: never internal notes."""
+    return [
+        {
+            "version": int(e.version),
+            "action": e.action,
+            "actor": e.actor,
+            "from": e.from_state,
+            "to": e.to_state,
+            "at": e.at,
+            **({"code": e.code} if e.code else {}),
+            **({"message": e.message} if e.message else {}),
+            **({"statement": e.statement} if e.statement else {}),
+            **({"new_count": int(e.new_count)} if e.new_count is not None else {}),
+        }
+        for e in case_store.events_of(case_id)
+    ]
+
+
+def get_dispute(session: Session, dispute_id: str) -> dict:
+    dispute = _owned_dispute(session, dispute_id)
+    workflow, directory, now = load_workflow(), load_directory(), clock.now()
+    cases = []
+    for case in case_store.get_cases(dispute.case_ids):
+        view = case_view(case, workflow, now, directory.next_steps(case.company))
+        view["history"] = person_history(case.case_id)
+        cases.append(view)
+    return {
+        "dispute_id": dispute.dispute_id,
+        "kind": dispute.kind,
+        "created_at": dispute.created_at,
+        "phone_masked": dispute.phone_masked,
+        "cases": cases,
+    }
+
+
+def list_disputes(session: Session) -> dict:
+    workflow, now = load_workflow(), clock.now()
+    disputes = case_store.disputes_of(session.phone_key)
+    all_cases = {
+        c.case_id: c for c in case_store.get_cases(i for d in disputes for i in d.case_ids)
+    }
+    return {
+        "items": [
+            {
+                "dispute_id": d.dispute_id,
+                "kind": d.kind,
+                "created_at": d.created_at,
+                "cases": [
+                    case_view(all_cases[i], workflow, now) for i in d.case_ids if i in all_cases
+                ],
+            }
+            for d in disputes
+        ]
+    }

@@ -1,0 +1,154 @@
+"""Proving a person holds a number: verification codes and sessions (SPEC §6, person)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from chalicelib.adapters import guards, kms
+from chalicelib.adapters.registry import registry
+from chalicelib.adapters.sms import sender
+from chalicelib.config import Settings
+from chalicelib.domain import clock, sms_text
+from chalicelib.domain.errors import Problem, too_many
+from chalicelib.domain.identity import (
+    code_digest,
+    issue_token,
+    new_code,
+    normalise_id_last6,
+    phone_hmac,
+)
+from chalicelib.domain.phone import MobileNumber, parse_mobile
+from chalicelib.domain.workdays import SHANGHAI
+
+CODE_INTERVAL_S = 60
+CODES_PER_DAY = 5
+CODES_PER_CLIENT_HOUR = 30
+MAX_FAILURES = 5
+LOCK = timedelta(hours=24)
+HOLDER_RETENTION = timedelta(days=180)
+
+
+def _day_end(now: datetime) -> datetime:
+    local = now.astimezone(SHANGHAI)
+    return (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _client_key(settings: Settings, client_ip: str) -> str:
+    # An address is personal data too: count by a keyed hash of it.
+    return hashlib.sha256(settings.hmac_key + b"client:" + client_ip.encode()).hexdigest()[:32]
+
+
+def request_code(settings: Settings, raw_phone: object, client_ip: str) -> None:
+    number = parse_mobile(raw_phone)
+    now = clock.now()
+    hour = now.strftime("%Y%m%d%H")
+    if not guards.count_within(
+        f"rate#client#{_client_key(settings, client_ip)}#{hour}",
+        CODES_PER_CLIENT_HOUR,
+        now + timedelta(hours=2),
+    ):
+        retry = 3600 - (now.minute * 60 + now.second)
+        raise too_many("client_rate_limited", "Too many code requests from this client", retry)
+
+    status = registry(settings).status(number.e164)
+    if status.cancelled:
+        raise Problem(
+            422,
+            "number_cancelled",
+            "This number is cancelled",
+            "该号码已销号，无法接收验证码。请直接拨打相关企业的客服电话处理账号绑定问题。",
+        )
+    key = phone_hmac(settings.hmac_key, number.e164)
+    last = guards.get_live(f"code#{key}", now)
+    if last is not None and last.at:
+        waited = (now - clock.parse_iso(last.at)).total_seconds()
+        if waited < CODE_INTERVAL_S:
+            raise too_many("code_too_soon", "One code per minute", int(CODE_INTERVAL_S - waited))
+    day_end = _day_end(now)
+    if not guards.count_within(
+        f"rate#code#{key}#{now.astimezone(SHANGHAI):%Y%m%d}", CODES_PER_DAY, day_end
+    ):
+        raise too_many(
+            "daily_code_limit", "At most 5 codes a day", int((day_end - now).total_seconds())
+        )
+    if not status.known:
+        return  # the same 202 as for a known number: no enumeration of who is registered
+    code = new_code()
+    guards.put(
+        f"code#{key}",
+        now + timedelta(seconds=settings.code_ttl_seconds),
+        digest=code_digest(settings.hmac_key, key, code),
+        at=clock.iso(now),
+        until=clock.iso(now + timedelta(seconds=settings.code_ttl_seconds)),
+    )
+    text = sms_text.render("verification_code", {"code": code}, settings.sms_signature)
+    try:
+        sender(settings).send(number.e164, text, phone_key=key, masked=number.masked)
+    except Exception:
+        raise Problem(
+            503,
+            "sms_unavailable",
+            "SMS unavailable",
+            "The code could not be sent; try again shortly",
+            headers={"Retry-After": "30"},
+        ) from None
+
+
+def open_session(
+    settings: Settings, raw_phone: object, raw_id_last6: object, raw_code: object
+) -> dict:
+    number = parse_mobile(raw_phone)
+    id_last6 = normalise_id_last6(raw_id_last6)
+    now = clock.now()
+    key = phone_hmac(settings.hmac_key, number.e164)
+    failures = guards.get_live(f"fail#{key}", now)
+    if failures is not None and (failures.count or 0) >= MAX_FAILURES:
+        until = clock.parse_iso(failures.until)
+        raise too_many(
+            "number_locked",
+            "Too many failed attempts; try again after 24 hours",
+            int((until - now).total_seconds()),
+        )
+
+    code_ok = guards.take_once(
+        f"code#{key}", code_digest(settings.hmac_key, key, str(raw_code)), clock.iso(now)
+    )
+    if not (code_ok and registry(settings).holder_matches(number.e164, id_last6)):
+        count = guards.add_failure(f"fail#{key}", clock.iso(now), now + LOCK, clock.iso(now + LOCK))
+        if count >= MAX_FAILURES:
+            raise too_many(
+                "number_locked",
+                "Too many failed attempts; try again after 24 hours",
+                int(LOCK.total_seconds()),
+            )
+        raise Problem(
+            401,
+            "verification_failed",
+            "Verification failed",
+            "The number, the code or the ID digits do not match; request a new code and try again",
+            extra={"attempts_left": MAX_FAILURES - count},
+        )
+    if failures is not None:
+        guards.delete(f"fail#{key}")
+    _remember_holder(settings, number, key, now)
+    expires = now + timedelta(seconds=settings.session_ttl_seconds)
+    return {
+        "token": issue_token(settings.token_key, key, expires),
+        "token_type": "Bearer",
+        "expires_at": clock.iso(expires),
+    }
+
+
+def _remember_holder(settings: Settings, number: MobileNumber, key: str, now: datetime) -> None:
+    """Keeps what later SMS need, never the plain number: ciphertext, mask and region."""
+    guards.put(
+        f"holder#{key}",
+        now + HOLDER_RETENTION,
+        data={
+            "cipher": kms.encrypt_number(settings, number.e164),
+            "masked": number.masked,
+            "region": number.region(),
+            "carrier": number.carrier_name(),
+        },
+    )
