@@ -1,0 +1,33 @@
+"""Liaison and operator API keys: stored as a digest, looked up by the id inside the key."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.adapters.tables import ApiKey
+
+
+def put(item: ApiKey) -> None:
+    item.save(condition=ApiKey.key_id.does_not_exist())
+
+
+def get(key_id: str) -> ApiKey | None:
+    try:
+        return ApiKey.get(key_id, consistent_read=True)
+    except ApiKey.DoesNotExist:
+        return None
+
+
+def revoke(key_id: str, at: str) -> bool:
+    """Marks a key revoked; False when there is no such key."""
+    try:
+        ApiKey(key_id).update(actions=[ApiKey.revoked_at.set(at)], condition=ApiKey.key_id.exists())
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def touch(key_id: str, at: str) -> None:
+    ApiKey(key_id).update(actions=[ApiKey.last_used_at.set(at)])
