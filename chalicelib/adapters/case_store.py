@@ -12,6 +12,9 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.adapters import tables
 from chalicelib.adapters.tables import Case, Dispute, Event, Guard, OutboxMessage
 
+# A transaction holds at most 100 items; older events of a very long case keep no TTL here.
+MAX_EVENTS_EXPIRED_IN_TX = 80
+
 
 @dataclass(frozen=True)
 class Conflict:
@@ -90,3 +93,146 @@ def disputes_of(phone_key: str, limit: int = 50) -> list[Dispute]:
 
 def events_of(case_id: str) -> list[Event]:
     return list(Event.query(case_id, consistent_read=True))
+
+
+def apply_transition(
+    case: Case,
+    expected_version: int,
+    expected_state: str,
+    event: Event,
+    outbox: list[OutboxMessage],
+    *,
+    release_lock: str | None = None,
+    expire_events: tuple[int, datetime] | None = None,
+    new_case: tuple[Case, Event, Guard] | None = None,
+) -> Conflict | None:
+    """Writes one transition in ONE TransactWriteItems: the case (conditioned on the version
+    and state it was read at), its audit event, its outbox items, and what the effect needs.
+    Returns the conflict that cancelled it: ('stale') or ('open', target company)."""
+    order: list[Conflict] = []
+    try:
+        with TransactWrite(connection=tables.connection()) as tx:
+            tx.save(
+                case,
+                condition=(Case.version == expected_version) & (Case.state == expected_state),
+            )
+            order.append(Conflict("stale"))
+            tx.save(event, condition=Event.case_id.does_not_exist())
+            order.append(Conflict("stale"))
+            for message in outbox:
+                tx.save(message, condition=OutboxMessage.message_id.does_not_exist())
+                order.append(Conflict("stale"))
+            if release_lock:
+                tx.delete(Guard(release_lock))
+                order.append(Conflict("stale"))
+            if expire_events:
+                # Settled: every earlier event gets the case's TTL (versions 1..n all exist).
+                upto, expires = expire_events
+                for version in range(max(1, upto - MAX_EVENTS_EXPIRED_IN_TX), upto):
+                    tx.update(
+                        Event(case.case_id, version),
+                        actions=[Event.expires_at.set(expires)],
+                        condition=Event.case_id.exists(),
+                    )
+                    order.append(Conflict("stale"))
+            if new_case:
+                target, target_event, lock = new_case
+                tx.save(target, condition=Case.case_id.does_not_exist())
+                order.append(Conflict("stale"))
+                tx.save(target_event, condition=Event.case_id.does_not_exist())
+                order.append(Conflict("stale"))
+                tx.save(lock, condition=Guard.pk.does_not_exist())
+                order.append(Conflict("open", target.company))
+                tx.update(
+                    Dispute(target.dispute_id),
+                    actions=[Dispute.case_ids.append([target.case_id])],
+                    condition=Dispute.dispute_id.exists(),
+                )
+                order.append(Conflict("stale"))
+    except TransactWriteError as exc:
+        reasons = exc.cancellation_reasons or []
+        for reason, conflict in zip(reasons, order, strict=False):
+            if reason is not None and reason.code == "ConditionalCheckFailed":
+                return conflict
+        raise
+    return None
+
+
+def _page(results, limit: int) -> tuple[list[Case], dict | None]:
+    items = list(results)
+    return items, (results.last_evaluated_key if len(items) >= limit else None)
+
+
+def company_queue(
+    company: str,
+    *,
+    state: str | None,
+    action_on: str | None,
+    overdue_before: str | None,
+    limit: int,
+    start: dict | None,
+) -> tuple[list[Case], dict | None]:
+    """A company's cases, newest first, filtered; a page and the key to continue from."""
+    condition = None
+    for clause in (
+        Case.state == state if state else None,
+        Case.action_on == action_on if action_on else None,
+        Case.due_at < overdue_before if overdue_before else None,
+    ):
+        if clause is not None:
+            condition = clause if condition is None else condition & clause
+    results = Case.company_queue.query(
+        company,
+        filter_condition=condition,
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=start,
+    )
+    return _page(results, limit)
+
+
+def cases_in_state(
+    state: str,
+    *,
+    company: str | None,
+    overdue_before: str | None,
+    limit: int,
+    start: dict | None,
+) -> tuple[list[Case], dict | None]:
+    condition = None
+    for clause in (
+        Case.company == company if company else None,
+        Case.due_at < overdue_before if overdue_before else None,
+    ):
+        if clause is not None:
+            condition = clause if condition is None else condition & clause
+    results = Case.by_state.query(
+        state,
+        filter_condition=condition,
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=start,
+    )
+    return _page(results, limit)
+
+
+def erase_dispute(dispute: Dispute, cases: list[Case], events: list[Event]) -> None:
+    """Erases a settled dispute: the dispute and its cases go; each audit event keeps only what
+    the law needs (who did what, when) without free text. Chunked under the 100-item limit."""
+    writes: list[tuple[str, object]] = [("delete", dispute)]
+    writes += [("delete", c) for c in cases]
+    writes += [("strip", e) for e in events]
+    for start in range(0, len(writes), 90):
+        with TransactWrite(connection=tables.connection()) as tx:
+            for kind, item in writes[start : start + 90]:
+                if kind == "delete":
+                    tx.delete(item)
+                else:
+                    tx.update(
+                        item,
+                        actions=[
+                            Event.message.remove(),
+                            Event.statement.remove(),
+                            Event.internal_note.remove(),
+                        ],
+                    )

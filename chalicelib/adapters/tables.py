@@ -61,6 +61,17 @@ class CompanyQueue(GlobalSecondaryIndex):
     created_at = UnicodeAttribute(range_key=True)
 
 
+class CasesByState(GlobalSecondaryIndex):
+    """Operators' view across companies: escalated work first of all."""
+
+    class Meta:
+        index_name = "by_state"
+        projection = AllProjection()
+
+    state = UnicodeAttribute(hash_key=True)
+    updated_at = UnicodeAttribute(range_key=True)
+
+
 class DueTimers(GlobalSecondaryIndex):
     """Sparse: only cases with an armed timer carry `timer_shard`; sharded against hot keys."""
 
@@ -89,6 +100,7 @@ class Case(Model):
     action_on = UnicodeAttribute()
     version = NumberAttribute()
     phone_key = UnicodeAttribute()
+    phone_cipher = UnicodeAttribute()  # KMS ciphertext: follow-up SMS need no extra read
     phone_masked = UnicodeAttribute()
     phone_region = UnicodeAttribute(default="")
     created_at = UnicodeAttribute()
@@ -101,6 +113,7 @@ class Case(Model):
     response = JSONAttribute(null=True)
     expires_at = TTLAttribute(null=True)
     company_queue = CompanyQueue()
+    by_state = CasesByState()
     due_timers = DueTimers()
 
 

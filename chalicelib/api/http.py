@@ -7,16 +7,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib import config
 from chalicelib.api import schema as body_schema
-from chalicelib.domain import clock
-from chalicelib.domain.errors import FieldError, Problem, unauthenticated, validation_failed
-from chalicelib.domain.identity import Session, verify_token
+from chalicelib.api.auth import AUTHENTICATORS
+from chalicelib.domain.errors import FieldError, Problem, validation_failed
+from chalicelib.services.cases import Actor
 
 log = logging.getLogger("recount.api")
 
@@ -60,11 +59,10 @@ class ApiRequest:
     query: dict[str, str]
     headers: dict[str, str]
     client_ip: str
-    session: Session | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    actor: Actor | None = None
 
 
-def problem_response(problem: Problem) -> Response:
+def problem_body(problem: Problem) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE + problem.code,
         "title": problem.title,
@@ -75,9 +73,14 @@ def problem_response(problem: Problem) -> Response:
     if problem.errors:
         body["errors"] = [{"field": e.field, "message": e.message} for e in problem.errors]
     body.update(problem.extra)
-    headers = {"Content-Type": "application/problem+json", **problem.headers}
+    return body
+
+
+def problem_response(problem: Problem) -> Response:
     return Response(
-        body=json.dumps(body, ensure_ascii=False), status_code=problem.status, headers=headers
+        body=json.dumps(problem_body(problem), ensure_ascii=False),
+        status_code=problem.status,
+        headers={"Content-Type": "application/problem+json", **problem.headers},
     )
 
 
@@ -126,27 +129,6 @@ def parse_json_body(raw: bytes | None, content_type: str) -> Any:
     return value
 
 
-def bearer(headers: dict[str, str]) -> str | None:
-    value = headers.get("authorization", "")
-    scheme, _, token = value.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
-
-
-def person_session(headers: dict[str, str]) -> Session:
-    token = bearer(headers)
-    if token is None:
-        raise unauthenticated()
-    session = verify_token(config.settings().token_key, token, clock.now())
-    if session is None:
-        raise unauthenticated("The token is invalid or has expired; sign in again")
-    return session
-
-
-AUTHENTICATORS: dict[str, Callable[[dict[str, str]], Any]] = {"person": person_session}
-
-
 def route(
     bp: Blueprint,
     path: str,
@@ -184,7 +166,7 @@ def route(
                     client_ip=((request.context or {}).get("identity") or {}).get("sourceIp", ""),
                 )
                 if auth is not None:
-                    api_request.session = AUTHENTICATORS[auth](lower)
+                    api_request.actor = AUTHENTICATORS[auth](lower)
                 result = handler(api_request)
                 if isinstance(result, Response):
                     return result

@@ -81,6 +81,16 @@ def openapi_document() -> dict:
                     "scheme": "bearer",
                     "description": "Session token from POST /v1/sessions",
                 },
+                "liaison": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A company liaison's API key",
+                },
+                "operator": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An operator's API key",
+                },
             },
         },
     }

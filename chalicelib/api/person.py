@@ -107,7 +107,7 @@ def open_session(req: ApiRequest):
 )
 def file_dispute(req: ApiRequest):
     key = disputes.check_idempotency_key(req.headers.get("idempotency-key"))
-    status, body = disputes.file_dispute(config.settings(), req.session, req.body, key)
+    status, body = disputes.file_dispute(config.settings(), req.actor, req.body, key)
     return json_response(body, status, {"Location": f"/v1/disputes/{body['dispute_id']}"})
 
 
@@ -121,7 +121,7 @@ def file_dispute(req: ApiRequest):
     errors=(401,),
 )
 def list_disputes(req: ApiRequest):
-    return disputes.list_disputes(req.session)
+    return disputes.list_disputes(req.actor)
 
 
 @route(
@@ -134,4 +134,4 @@ def list_disputes(req: ApiRequest):
     errors=(401, 404),
 )
 def get_dispute(req: ApiRequest):
-    return disputes.get_dispute(req.session, req.params["dispute_id"])
+    return disputes.get_dispute(req.actor, req.params["dispute_id"])

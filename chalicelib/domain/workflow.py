@@ -21,6 +21,17 @@ NOTIFY = ("self", "follow_up")
 DURATION_UNITS = ("working_days", "days", "hours")
 EFFECTS = ("open_case_at_target",)
 OUTCOME_FACTS = ("count_matches", "count_differs")
+# Request fields an action may require or accept; chalicelib/domain/actions.py checks them.
+PARAMS = (
+    "message",
+    "statement",
+    "note",
+    "internal_note",
+    "response_code",
+    "accounts_affected",
+    "new_count",
+    "target_company",
+)
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "workflows" / "case_workflow.yaml"
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "sms"
 
@@ -82,6 +93,7 @@ class Action:
     actor: str
     sources: frozenset[str]
     requires: tuple[str, ...]
+    optional: tuple[str, ...]
     effects: Mapping[str, Effect]  # outcome name → effect; "" when the action has one outcome
 
 
@@ -311,7 +323,10 @@ def parse_workflow(data: Any, path: Path) -> Workflow:
     for name, spec in raw_actions.items():
         key = f"actions.{name}"
         spec = r.mapping(
-            spec, key, effect_keys | {"actor", "from", "requires", "outcomes"}, {"actor", "from"}
+            spec,
+            key,
+            effect_keys | {"actor", "from", "requires", "optional", "outcomes"},
+            {"actor", "from"},
         )
         sources = r.names(spec["from"], f"{key}.from", state_names | {"open"})
         source_set = frozenset(
@@ -341,7 +356,8 @@ def parse_workflow(data: Any, path: Path) -> Workflow:
             name=name,
             actor=r.choice(spec["actor"], f"{key}.actor", ACTORS),
             sources=source_set,
-            requires=r.names(spec.get("requires"), f"{key}.requires"),
+            requires=r.names(spec.get("requires"), f"{key}.requires", set(PARAMS)),
+            optional=r.names(spec.get("optional"), f"{key}.optional", set(PARAMS)),
             effects=effects,
         )
     for name, timer in timers.items():

@@ -13,17 +13,17 @@ from chalicelib.config import Settings
 from chalicelib.domain import clock, timers
 from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.errors import Problem, not_found, unauthenticated
-from chalicelib.domain.identity import Session
 from chalicelib.domain.ids import new_case_id, new_dispute_id
 from chalicelib.domain.intake import DisputeItem, extra_advice, parse_dispute
 from chalicelib.domain.workflow import Workflow, load_workflow
+from chalicelib.services.cases import Actor, history
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY = 128
 
 
-def _idempotency_pk(session: Session, key: str) -> str:
-    return f"idem#{session.phone_key}#{hashlib.sha256(key.encode()).hexdigest()}"
+def _idempotency_pk(actor: Actor, key: str) -> str:
+    return f"idem#{actor.phone_key}#{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def _body_digest(body: Any) -> str:
@@ -101,19 +101,19 @@ def case_view(
 
 
 def file_dispute(
-    settings: Settings, session: Session, body: dict, idempotency_key: str | None
+    settings: Settings, actor: Actor, body: dict, idempotency_key: str | None
 ) -> tuple[int, dict]:
     directory = load_directory()
     workflow = load_workflow()
     request = parse_dispute(body, directory)
     now = clock.now()
     digest = _body_digest(body)
-    idem_pk = _idempotency_pk(session, idempotency_key) if idempotency_key else None
+    idem_pk = _idempotency_pk(actor, idempotency_key) if idempotency_key else None
     if idem_pk:
         record = guards.get_live(idem_pk, now)
         if record is not None:
             return _replay(record, digest)
-    holder = guards.get_live(f"holder#{session.phone_key}", now)
+    holder = guards.get_live(f"holder#{actor.phone_key}", now)
     if holder is None:
         raise unauthenticated("Your verification has lapsed; sign in again")
 
@@ -145,7 +145,8 @@ def file_dispute(
             state=state.name,
             action_on=state.action_on,
             version=1,
-            phone_key=session.phone_key,
+            phone_key=actor.phone_key,
+            phone_cipher=holder.data["cipher"],
             phone_masked=holder.data["masked"],
             phone_region=holder.data.get("region", ""),
             created_at=created,
@@ -168,7 +169,7 @@ def file_dispute(
                 code=item.reason,
             )
         )
-        locks[item.company] = Guard(f"open#{session.phone_key}#{item.company}", ref=case_id)
+        locks[item.company] = Guard(f"open#{actor.phone_key}#{item.company}", ref=case_id)
         views.append(
             case_view(
                 case, workflow, now, _next_steps(directory, item, holder.data.get("carrier", ""))
@@ -176,7 +177,7 @@ def file_dispute(
         )
     dispute = Dispute(
         dispute_id,
-        phone_key=session.phone_key,
+        phone_key=actor.phone_key,
         phone_cipher=holder.data["cipher"],
         phone_masked=holder.data["masked"],
         phone_region=holder.data.get("region", ""),
@@ -189,7 +190,7 @@ def file_dispute(
             f"{dispute_id}:file:{template}",
             template=template,
             variables={"dispute_id": dispute_id, "case_count": len(cases)},
-            phone_key=session.phone_key,
+            phone_key=actor.phone_key,
             phone_cipher=holder.data["cipher"],
             dispute_id=dispute_id,
             notify="self",
@@ -224,7 +225,7 @@ def file_dispute(
         raise Problem(
             409, "concurrent_request", "Try again", "A request with this key is in flight"
         )
-    lock = guards.get_live(f"open#{session.phone_key}#{conflict.company}", now)
+    lock = guards.get_live(f"open#{actor.phone_key}#{conflict.company}", now)
     existing = lock.ref if lock else None
     raise Problem(
         409,
@@ -235,39 +236,20 @@ def file_dispute(
     )
 
 
-def _owned_dispute(session: Session, dispute_id: str) -> Dispute:
+def _owned_dispute(actor: Actor, dispute_id: str) -> Dispute:
     dispute = case_store.get_dispute(dispute_id) if dispute_id.isalnum() else None
-    if dispute is None or dispute.phone_key != session.phone_key:
+    if dispute is None or dispute.phone_key != actor.phone_key:
         raise not_found("dispute")  # another person's dispute is as absent as a missing one
     return dispute
 
 
-def person_history(case_id: str) -> list[dict]:
-    """What the person may see of the audit trail: never internal notes."""
-    return [
-        {
-            "version": int(e.version),
-            "action": e.action,
-            "actor": e.actor,
-            "from": e.from_state,
-            "to": e.to_state,
-            "at": e.at,
-            **({"code": e.code} if e.code else {}),
-            **({"message": e.message} if e.message else {}),
-            **({"statement": e.statement} if e.statement else {}),
-            **({"new_count": int(e.new_count)} if e.new_count is not None else {}),
-        }
-        for e in case_store.events_of(case_id)
-    ]
-
-
-def get_dispute(session: Session, dispute_id: str) -> dict:
-    dispute = _owned_dispute(session, dispute_id)
+def get_dispute(actor: Actor, dispute_id: str) -> dict:
+    dispute = _owned_dispute(actor, dispute_id)
     workflow, directory, now = load_workflow(), load_directory(), clock.now()
     cases = []
     for case in case_store.get_cases(dispute.case_ids):
         view = case_view(case, workflow, now, directory.next_steps(case.company))
-        view["history"] = person_history(case.case_id)
+        view["history"] = history(case.case_id, "user")
         cases.append(view)
     return {
         "dispute_id": dispute.dispute_id,
@@ -278,9 +260,9 @@ def get_dispute(session: Session, dispute_id: str) -> dict:
     }
 
 
-def list_disputes(session: Session) -> dict:
+def list_disputes(actor: Actor) -> dict:
     workflow, now = load_workflow(), clock.now()
-    disputes = case_store.disputes_of(session.phone_key)
+    disputes = case_store.disputes_of(actor.phone_key)
     all_cases = {
         c.case_id: c for c in case_store.get_cases(i for d in disputes for i in d.case_ids)
     }
@@ -297,3 +279,21 @@ def list_disputes(session: Session) -> dict:
             for d in disputes
         ]
     }
+
+
+def erase_dispute(actor: Actor, dispute_id: str) -> None:
+    """PIPL Art. 47: the person may erase a settled dispute at once (SPEC §8)."""
+    dispute = _owned_dispute(actor, dispute_id)
+    workflow = load_workflow()
+    cases = case_store.get_cases(dispute.case_ids)
+    still_open = [c.case_id for c in cases if workflow.is_open(c.state)]
+    if still_open:
+        raise Problem(
+            409,
+            "dispute_not_settled",
+            "The dispute is not settled",
+            "Withdraw or settle every case before erasing the dispute",
+            extra={"open_case_ids": still_open},
+        )
+    events = [e for c in cases for e in case_store.events_of(c.case_id)]
+    case_store.erase_dispute(dispute, cases, events)

@@ -1,0 +1,331 @@
+"""Taking actions on cases (SPEC §4): one engine decision, one transaction, any actor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.adapters import case_store
+from chalicelib.adapters.tables import Case, Event, Guard, OutboxMessage
+from chalicelib.config import Settings
+from chalicelib.domain import clock, timers
+from chalicelib.domain.actions import ActionParams, parse_params
+from chalicelib.domain.directory import Directory, load_directory
+from chalicelib.domain.errors import Problem, not_found
+from chalicelib.domain.ids import looks_like, new_case_id
+from chalicelib.domain.workflow import Decision, Workflow, load_workflow
+
+SETTLED_RETENTION = timedelta(days=180)
+
+
+@dataclass(frozen=True)
+class Actor:
+    role: str  # user | liaison | operator | scheduler
+    phone_key: str | None = None  # user
+    company: str | None = None  # liaison
+    key_id: str | None = None  # liaison / operator
+
+
+def load_case(actor: Actor, case_id: str) -> Case:
+    """The case if this actor may see it; another person's or company's case is 404."""
+    case = case_store.get_case(case_id) if looks_like("C", case_id) else None
+    if case is None:
+        raise not_found("case")
+    if actor.role == "user" and case.phone_key != actor.phone_key:
+        raise not_found("case")
+    if actor.role == "liaison" and case.company != actor.company:
+        raise not_found("case")
+    return case
+
+
+def parse_if_match(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    text = raw.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 9:
+        raise Problem(
+            400, "invalid_if_match", "Invalid If-Match", 'If-Match must be an ETag like "3"'
+        )
+    return int(text)
+
+
+def etag(case: Case) -> str:
+    return f'"{int(case.version)}"'
+
+
+def _variables(case: Case, directory: Directory, company: str | None = None) -> dict[str, Any]:
+    entry = directory.get(company or case.company)
+    return {
+        "case_id": case.case_id,
+        "dispute_id": case.dispute_id,
+        "company": entry.name_zh,
+        "hotline": entry.hotline.number,
+    }
+
+
+def _outbox(
+    case: Case,
+    decision: Decision,
+    version: int,
+    created: str,
+    directory: Directory,
+    settings: Settings,
+    company: str | None = None,
+) -> list[OutboxMessage]:
+    return [
+        OutboxMessage(
+            # Derived from (case, transition, template): a retried write can never send twice.
+            f"{case.case_id}:v{version}:{template}",
+            template=template,
+            variables=_variables(case, directory, company),
+            phone_key=case.phone_key,
+            phone_cipher=case.phone_cipher,
+            dispute_id=case.dispute_id,
+            case_id=case.case_id,
+            notify=decision.notify,
+            status="pending",
+            created_at=created,
+            send_after=created,
+            pending_shard=timers.shard_for(case.case_id, settings.timer_shards),
+        )
+        for template in decision.sms
+    ]
+
+
+def _outcome(workflow: Workflow, case: Case, action: str, params: ActionParams) -> str | None:
+    spec = workflow.actions.get(action)
+    if spec is None or len(spec.effects) <= 1:
+        return None
+    matches = params.new_count is not None and params.new_count == int(case.expected_count)
+    return "count_matches" if matches else "count_differs"
+
+
+def take_action(
+    settings: Settings,
+    actor: Actor,
+    case_id: str,
+    body: dict[str, Any],
+    if_match: int | None = None,
+    *,
+    fired_timer: str | None = None,
+    case: Case | None = None,
+) -> Case:
+    """Applies `body['action']` for `actor`; returns the case as stored after the change."""
+    workflow, directory = load_workflow(), load_directory()
+    case = case or load_case(actor, case_id)
+    if if_match is not None and if_match != int(case.version):
+        raise Problem(
+            412,
+            "precondition_failed",
+            "The case has changed",
+            f"The case is at version {int(case.version)}, not {if_match}; reload it and retry",
+            extra={"current_version": int(case.version)},
+        )
+    action = body.get("action")
+    spec = workflow.actions.get(action) if isinstance(action, str) else None
+    if spec is None or spec.actor != actor.role:
+        workflow.decide(case.state, str(action)[:40], actor.role)  # raises unknown_action
+    params = parse_params(
+        spec, body, directory.companies() if case.kind == "accounts" else directory.carriers()
+    )
+    if params.target_company == case.company:
+        raise Problem(
+            422,
+            "validation_failed",
+            "Invalid target",
+            "The target company is this case's own company",
+        )
+    decision = workflow.decide(
+        case.state, action, actor.role, outcome=_outcome(workflow, case, action, params)
+    )
+    now = clock.now()
+    created = clock.iso(now)
+    old_version, old_state = int(case.version), case.state
+    version = old_version + 1
+    entry = directory.get(case.company)
+    new_timers = timers.apply(
+        workflow,
+        decision,
+        case.timers.as_dict() if case.timers else {},
+        now,
+        fraud_lane=case.lane == "fraud",
+        deadlines=entry.deadlines,
+        fired=fired_timer,
+    )
+    next_due = timers.next_due(new_timers)
+    updated = Case(**{**case.attribute_values})
+    updated.state = decision.to_state
+    updated.action_on = decision.action_on
+    updated.version = version
+    updated.updated_at = created
+    updated.timers = new_timers
+    updated.next_due_at = next_due
+    updated.timer_shard = (
+        timers.shard_for(case.case_id, settings.timer_shards) if next_due else None
+    )
+    updated.due_at = timers.company_due(workflow, new_timers)
+    if action == "respond":
+        updated.response = {
+            "code": params.response_code,
+            "accounts_affected": params.accounts_affected,
+            "message": params.message,
+            "at": created,
+        }
+    settled = decision.terminal and workflow.state(decision.to_state).settled
+    expires = now + SETTLED_RETENTION if settled else None
+    updated.expires_at = expires
+    event = Event(
+        case.case_id,
+        version,
+        action=action,
+        actor=actor.role,
+        from_state=old_state,
+        to_state=decision.to_state,
+        at=created,
+        code=params.response_code,
+        message=params.message or params.note,
+        statement=params.statement,
+        internal_note=params.internal_note,
+        new_count=params.new_count,
+        expires_at=expires,
+    )
+    new_case = None
+    company_for_sms = None
+    if decision.effect == "open_case_at_target":
+        new_case = _reroute(settings, workflow, directory, case, params.target_company, now)
+        company_for_sms = params.target_company
+    conflict = case_store.apply_transition(
+        updated,
+        old_version,
+        old_state,
+        event,
+        _outbox(case, decision, version, created, directory, settings, company_for_sms),
+        release_lock=f"open#{case.phone_key}#{case.company}" if decision.terminal else None,
+        expire_events=(version, expires) if expires else None,
+        new_case=new_case,
+    )
+    if conflict is None:
+        return updated
+    if conflict.kind == "open":
+        raise Problem(
+            409,
+            "case_already_open",
+            "A case is already open",
+            f"The person already has an open case with {conflict.company}",
+            extra={"company": conflict.company},
+        )
+    current = case_store.get_case(case.case_id)
+    raise Problem(
+        412,
+        "precondition_failed",
+        "The case has changed",
+        "Someone else changed the case first; reload it and retry",
+        extra={"current_version": int(current.version) if current else None},
+    )
+
+
+def _reroute(
+    settings: Settings,
+    workflow: Workflow,
+    directory: Directory,
+    case: Case,
+    target: str,
+    now: datetime,
+) -> tuple[Case, Event, Guard]:
+    """The case that opens at the right company when a liaison says it was misrouted."""
+    created = clock.iso(now)
+    case_id = new_case_id()
+    armed = timers.arm(
+        workflow,
+        workflow.initial_arm,
+        now,
+        fraud_lane=case.lane == "fraud",
+        deadlines=directory.get(target).deadlines,
+    )
+    state = workflow.state(workflow.initial_state)
+    next_due = timers.next_due(armed)
+    values = {**case.attribute_values}
+    for name in ("response", "expires_at", "routed_from", "note"):
+        values.pop(name, None)
+    target_case = Case(
+        **{
+            **values,
+            "case_id": case_id,
+            "company": target,
+            "state": state.name,
+            "action_on": state.action_on,
+            "version": 1,
+            "created_at": created,
+            "updated_at": created,
+            "timers": armed,
+            "next_due_at": next_due,
+            "timer_shard": timers.shard_for(case_id, settings.timer_shards) if next_due else None,
+            "due_at": timers.company_due(workflow, armed),
+            "routed_from": case.case_id,
+            "note": case.note,
+        },
+    )
+    event = Event(
+        case_id,
+        1,
+        action="rerouted_in",
+        actor="liaison",
+        from_state=None,
+        to_state=state.name,
+        at=created,
+        code=case.company,
+    )
+    lock = Guard(f"open#{case.phone_key}#{target}", ref=case_id)
+    return target_case, event, lock
+
+
+# -- what each role sees ------------------------------------------------------------------
+def history(case_id: str, role: str) -> list[dict[str, Any]]:
+    """The audit trail for a role: the person never sees internal notes."""
+    out = []
+    for e in case_store.events_of(case_id):
+        item: dict[str, Any] = {
+            "version": int(e.version),
+            "action": e.action,
+            "actor": e.actor,
+            "from": e.from_state,
+            "to": e.to_state,
+            "at": e.at,
+        }
+        for name in ("code", "message", "statement"):
+            if getattr(e, name):
+                item[name] = getattr(e, name)
+        if e.new_count is not None:
+            item["new_count"] = int(e.new_count)
+        if role != "user" and e.internal_note:
+            item["internal_note"] = e.internal_note
+        out.append(item)
+    return out
+
+
+def staff_view(case: Case, workflow: Workflow, now: datetime, role: str) -> dict[str, Any]:
+    """A case as a liaison or operator sees it: the number masked, with its region only."""
+    view: dict[str, Any] = {
+        "case_id": case.case_id,
+        "company": case.company,
+        "kind": case.kind,
+        "lane": case.lane,
+        "reason": case.reason,
+        "reported_count": int(case.reported_count),
+        "expected_count": int(case.expected_count),
+        "state": case.state,
+        "action_on": case.action_on,
+        "version": int(case.version),
+        "due_at": case.due_at,
+        "overdue": bool(case.due_at and case.due_at < clock.iso(now)),
+        "phone_masked": case.phone_masked,
+        "phone_region": case.phone_region,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "allowed_actions": workflow.actions_for(role, case.state),
+    }
+    for name in ("note", "response", "routed_from"):
+        if getattr(case, name):
+            view[name] = getattr(case, name)
+    return view
