@@ -1,11 +1,26 @@
 """recount: wires routes and handlers to the services. Nothing else lives here."""
 
-from chalice import Chalice
+from chalice import Chalice, Rate
 
-from chalicelib.api import admin, cases, dev, meta, person
+from chalicelib.api import admin, cases, dev, meta, person, workers
 from chalicelib.api.middleware import bind_tables
 
 app = Chalice(app_name="recount")
 app.register_middleware(bind_tables, "all")
 for blueprint in (meta.bp, person.bp, cases.bp, admin.bp, dev.bp):
     app.register_blueprint(blueprint)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="scheduler_tick")
+def scheduler_tick(event):
+    return workers.on_tick(event)
+
+
+@app.on_dynamodb_record(
+    stream_arn=workers.OUTBOX_STREAM_ARN,
+    batch_size=25,
+    starting_position="LATEST",
+    name="outbox_dispatcher",
+)
+def outbox_dispatcher(event):
+    return workers.on_outbox_records(event)

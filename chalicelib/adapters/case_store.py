@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import tables
@@ -236,3 +236,22 @@ def erase_dispute(dispute: Dispute, cases: list[Case], events: list[Event]) -> N
                             Event.internal_note.remove(),
                         ],
                     )
+
+
+def due_cases(shard: str, now_iso: str, limit: int) -> list[Case]:
+    """Cases with a timer due in one shard of the sparse due-timer index (keys + version)."""
+    return list(Case.due_timers.query(shard, Case.next_due_at <= now_iso, limit=limit))
+
+
+def drop_timer(case: Case, name: str, next_due: str | None, shard: str | None) -> bool:
+    """Housekeeping, not a state change: forget a timer whose action no longer applies."""
+    actions = [Case.timers[name].remove()]
+    actions.append(Case.next_due_at.set(next_due) if next_due else Case.next_due_at.remove())
+    actions.append(Case.timer_shard.set(shard) if shard else Case.timer_shard.remove())
+    try:
+        case.update(actions=actions, condition=Case.version == int(case.version))
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise

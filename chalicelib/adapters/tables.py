@@ -147,6 +147,17 @@ class PendingOutbox(GlobalSecondaryIndex):
     send_after = UnicodeAttribute(range_key=True)
 
 
+class OutboxByDispute(GlobalSecondaryIndex):
+    """Finds a dispute's other pending follow-ups to merge into one digest SMS."""
+
+    class Meta:
+        index_name = "by_dispute"
+        projection = AllProjection()
+
+    dispute_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 class OutboxMessage(Model):
     """An SMS to send; its id derives from (case or dispute, transition, template)."""
 
@@ -162,15 +173,20 @@ class OutboxMessage(Model):
     dispute_id = UnicodeAttribute()
     case_id = UnicodeAttribute(null=True)
     notify = UnicodeAttribute()  # self | follow_up
-    status = UnicodeAttribute()  # pending | sending | sent | dead
+    status = UnicodeAttribute()  # pending | sending | sent | merged | dead
     created_at = UnicodeAttribute()
-    send_after = UnicodeAttribute(null=True)
-    pending_shard = UnicodeAttribute(null=True)
+    send_after = UnicodeAttribute(null=True)  # while sending: when the claim's lease ends
+    pending_shard = UnicodeAttribute(null=True)  # set while not yet sent: the backstop's index
     attempts = NumberAttribute(default=0)
+    claim_token = UnicodeAttribute(null=True)
     provider_message_id = UnicodeAttribute(null=True)
+    merged_into = UnicodeAttribute(null=True)
+    sent_at = UnicodeAttribute(null=True)
+    deferrals = NumberAttribute(default=0)  # times held back by the per-number daily cap
     last_error = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
     pending = PendingOutbox()
+    by_dispute = OutboxByDispute()
 
 
 class Guard(Model):

@@ -9,7 +9,7 @@ from typing import Any
 from chalicelib.adapters import case_store
 from chalicelib.adapters.tables import Case, Event, Guard, OutboxMessage
 from chalicelib.config import Settings
-from chalicelib.domain import clock, timers
+from chalicelib.domain import clock, sms_rules, timers
 from chalicelib.domain.actions import ActionParams, parse_params
 from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.errors import Problem, not_found
@@ -68,11 +68,13 @@ def _outbox(
     case: Case,
     decision: Decision,
     version: int,
-    created: str,
+    now: datetime,
     directory: Directory,
     settings: Settings,
     company: str | None = None,
 ) -> list[OutboxMessage]:
+    created = clock.iso(now)
+    send_after = clock.iso(sms_rules.release_at(now, decision.notify))
     return [
         OutboxMessage(
             # Derived from (case, transition, template): a retried write can never send twice.
@@ -86,7 +88,7 @@ def _outbox(
             notify=decision.notify,
             status="pending",
             created_at=created,
-            send_after=created,
+            send_after=send_after,
             pending_shard=timers.shard_for(case.case_id, settings.timer_shards),
         )
         for template in decision.sms
@@ -200,7 +202,7 @@ def take_action(
         old_version,
         old_state,
         event,
-        _outbox(case, decision, version, created, directory, settings, company_for_sms),
+        _outbox(case, decision, version, now, directory, settings, company_for_sms),
         release_lock=f"open#{case.phone_key}#{case.company}" if decision.terminal else None,
         expire_events=(version, expires) if expires else None,
         new_case=new_case,
