@@ -77,7 +77,7 @@ def issue_token(key: bytes, phone_key: str, expires_at: datetime) -> str:
 def verify_token(key: bytes, token: str, now: datetime) -> Session | None:
     """The session a token proves, or None if it is malformed, forged or expired."""
     parts = token.split(".")
-    if len(parts) != 3 or parts[0] != "v1" or len(token) > 512:
+    if len(parts) != 3 or parts[0] != "v1" or len(token) > 512 or not token.isascii():
         return None
     expected = _b64(hmac.new(key, b"v1." + parts[1].encode(), hashlib.sha256).digest())
     if not hmac.compare_digest(expected, parts[2]):

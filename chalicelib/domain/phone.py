@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
@@ -10,6 +12,7 @@ from phonenumbers import PhoneNumberType
 from chalicelib.domain.errors import FieldError, validation_failed
 
 MAX_RAW_LENGTH = 32
+_ALLOWED = re.compile(r"[0-9 ()+\-.]+")
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
@@ -42,8 +45,16 @@ def parse_mobile(raw: object, field: str = "phone") -> MobileNumber:
     """Accept '+86 138 0013 8000', '13800138000', '0086-138-0013-8000'; only CN mobiles."""
     if not isinstance(raw, str):
         raise validation_failed([FieldError(field, "must be a string")])
-    text = raw.strip()
-    if not text or len(text) > MAX_RAW_LENGTH or not text.isprintable():
+    # NFKC turns a Chinese IME's full-width digits and ＋ into ASCII.
+    text = unicodedata.normalize("NFKC", raw).strip()
+    # libphonenumber reads letters as keypad digits ("138OO…", "1-800-FLOWERS"): only
+    # digits and the usual separators may reach it.
+    if (
+        not text
+        or len(text) > MAX_RAW_LENGTH
+        or not _ALLOWED.fullmatch(text)
+        or text.count("+") > 1
+    ):
         raise validation_failed([FieldError(field, "is not a mainland China mobile number")])
     if text.startswith("00"):
         text = "+" + text[2:]

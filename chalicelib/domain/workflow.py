@@ -220,6 +220,11 @@ class _Reader:
             raise self.fail(f"{key}.{sorted(missing)[0]}", "is required")
         return value
 
+    def name(self, value: Any, key: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(key, "must be a name")
+        return value
+
     def names(self, value: Any, key: str, known: set[str] | None = None) -> tuple[str, ...]:
         if value is None:
             return ()
@@ -283,7 +288,7 @@ def parse_workflow(data: Any, path: Path) -> Workflow:
             {"fires", "after", "fraud_lane", "override", "company_clock"},
             {"fires", "after"},
         )
-        if spec["fires"] not in raw_actions:
+        if r.name(spec["fires"], f"{key}.fires") not in raw_actions:
             raise r.fail(f"{key}.fires", f"unknown action '{spec['fires']}'")
         timers[name] = Timer(
             name=name,
@@ -299,7 +304,7 @@ def parse_workflow(data: Any, path: Path) -> Workflow:
     templates = {p.name.removesuffix(".txt.j2") for p in TEMPLATE_DIR.glob("*.txt.j2")}
 
     def effect(spec: dict, key: str) -> Effect:
-        to = spec["to"]
+        to = r.name(spec["to"], f"{key}.to")
         if to not in state_names:
             raise r.fail(f"{key}.to", f"unknown state '{to}'")
         clear = r.names(spec.get("clear"), f"{key}.clear", timer_names | {"all"})
@@ -365,7 +370,7 @@ def parse_workflow(data: Any, path: Path) -> Workflow:
             raise r.fail(f"timers.{name}.fires", "must name a scheduler action")
 
     initial = r.mapping(top["initial"], "initial", {"state", "arm"}, {"state"})
-    if initial["state"] not in state_names:
+    if r.name(initial["state"], "initial.state") not in state_names:
         raise r.fail("initial.state", f"unknown state '{initial['state']}'")
     dispute_sms = r.names(top.get("dispute_sms"), "dispute_sms")
     for i, name in enumerate(dispute_sms):

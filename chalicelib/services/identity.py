@@ -72,16 +72,18 @@ def request_code(settings: Settings, raw_phone: object, client_ip: str) -> None:
         raise too_many(
             "daily_code_limit", "At most 5 codes a day", int((day_end - now).total_seconds())
         )
-    if not status.known:
-        return  # the same 202 as for a known number: no enumeration of who is registered
     code = new_code()
+    # Recorded for unknown numbers too (with a digest no code matches), so the once-a-minute
+    # rule answers alike whether or not the number is registered: no enumeration.
     guards.put(
         f"code#{key}",
         now + timedelta(seconds=settings.code_ttl_seconds),
-        digest=code_digest(settings.hmac_key, key, code),
+        digest=code_digest(settings.hmac_key, key, code) if status.known else "unusable",
         at=clock.iso(now),
         until=clock.iso(now + timedelta(seconds=settings.code_ttl_seconds)),
     )
+    if not status.known:
+        return
     text = sms_text.render("verification_code", {"code": code}, settings.sms_signature)
     try:
         sender(settings).send(number.e164, text, phone_key=key, masked=number.masked)

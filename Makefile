@@ -1,0 +1,74 @@
+# recount: developer entry points. GNU make; needs only Python 3.11 with pip and venv.
+#
+#   make run    the whole service on this machine (moto server + chalice local)
+#   make test   the whole test suite, then ruff (what CI runs through .ci/run)
+
+.DEFAULT_GOAL := help
+
+VENV := .venv
+VENV_PY := $(VENV)/bin/python
+RUFF := $(VENV)/bin/ruff
+# Re-install only when a requirements file changed since the last successful install.
+STAMP := $(VENV)/.installed
+REQUIREMENTS := $(wildcard requirements*.txt)
+# python3.11 if present, else python3 (checked to be 3.11 before the venv is made).
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+
+.PHONY: help venv .venv test lint fmt run bench clean
+
+help: ## List the targets
+	@echo "recount — make targets:"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' \
+		$(MAKEFILE_LIST)
+
+venv .venv: $(STAMP) ## Create .venv (Python 3.11) and install requirements-dev.txt
+
+$(STAMP): $(REQUIREMENTS)
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "error: neither python3.11 nor python3 is on PATH; install Python 3.11" >&2; \
+		exit 1; \
+	fi
+	@"$(PYTHON)" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+		echo "error: $(PYTHON) is Python $$("$(PYTHON)" -c 'import sys; print(sys.version.split()[0])'); recount needs 3.11 (set PYTHON=/path/to/python3.11)" >&2; \
+		exit 1; \
+	}
+	@if [ ! -x "$(VENV_PY)" ]; then \
+		echo "creating $(VENV) with $(PYTHON)"; \
+		"$(PYTHON)" -m venv "$(VENV)" || { \
+			echo "error: could not create $(VENV) (on Debian/Ubuntu: apt install python3.11-venv)" >&2; \
+			rm -rf "$(VENV)"; exit 1; \
+		}; \
+	fi
+	"$(VENV_PY)" -m pip install --quiet --upgrade pip
+	"$(VENV_PY)" -m pip install --quiet -r requirements-dev.txt
+	@touch "$@"
+
+test: $(STAMP) ## Run the whole test suite, then ruff check and ruff format --check
+	@status=0; \
+	"$(VENV_PY)" -m pytest tests || status=1; \
+	echo "ruff check"; "$(RUFF)" check . || status=1; \
+	echo "ruff format --check"; "$(RUFF)" format --check . || status=1; \
+	exit $$status
+
+lint: $(STAMP) ## ruff check and ruff format --check
+	@status=0; \
+	"$(RUFF)" check . || status=1; \
+	"$(RUFF)" format --check . || status=1; \
+	exit $$status
+
+fmt: $(STAMP) ## Apply ruff's fixes and format the code
+	"$(RUFF)" check --fix .
+	"$(RUFF)" format .
+
+run: $(STAMP) ## Serve the API and pages on 127.0.0.1:8000 (PORT overrides) with demo data
+	"$(VENV_PY)" scripts/local_run.py
+
+bench: $(if $(wildcard scripts/bench.py),$(STAMP)) ## Run scripts/bench.py, if there is one
+	@if [ -f scripts/bench.py ]; then \
+		"$(VENV_PY)" scripts/bench.py; \
+	else \
+		echo "no benchmarks yet"; \
+	fi
+
+clean: ## Remove .venv and .local
+	rm -rf "$(VENV)" .local

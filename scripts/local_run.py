@@ -1,0 +1,487 @@
+"""`make run`: the whole recount service on this machine (SPEC §9).
+
+1. starts moto server on 127.0.0.1 as the embedded AWS (MOTO_PORT, default 5001);
+2. creates the tables, the KMS key and its alias, seeds the demo subscribers and issues demo
+   operator and liaison keys, and writes them to .local/demo.json;
+3. serves the API and pages with `chalice local --stage local` on 127.0.0.1 (PORT, default
+   8000);
+4. pumps the scheduler and the outbox dispatcher every few seconds (see `pump_once`).
+
+Ctrl-C (or SIGTERM) stops both servers and exits 0. If either server dies, the other is
+stopped and the exit status is non-zero. Standard library and the project's own dependencies
+only; everything AWS goes to the local moto server, never to a real account.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCAL_DIR = ROOT / ".local"
+DEMO_FILE = LOCAL_DIR / "demo.json"
+MOTO_LOG = LOCAL_DIR / "moto_server.log"
+CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
+
+HOST = "127.0.0.1"
+STAGE = "local"
+REGION = "ap-east-1"
+DEFAULT_MOTO_PORT = 5001
+DEFAULT_API_PORT = 8000
+MOTO_START_TIMEOUT_S = 30.0
+API_START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
+PUMP_INTERVAL_S = 2.0
+
+# (national number, ID last 6, status, carrier): what the number registry stand-in answers.
+DEMO_SUBSCRIBERS: tuple[tuple[str, str, str, str], ...] = (
+    ("13800138000", "12345X", "active", "China Mobile"),
+    ("18612345678", "100234", "active", "China Unicom"),
+    ("13700137000", "111111", "cancelled", "China Mobile"),
+)
+
+log = logging.getLogger("local_run")
+
+
+class StartupError(Exception):
+    """A problem the developer can fix (busy port, missing tool); printed without a traceback."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM: shut down cleanly and exit 0."""
+
+
+# --- configuration ---------------------------------------------------------------------------
+
+
+def port_from_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        port = int(raw)
+    except ValueError:
+        raise StartupError(f"{name}={raw!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise StartupError(f"{name}={port} is not between 1 and 65535")
+    return port
+
+
+def stage_variables(stage: str = STAGE) -> dict[str, str]:
+    """Top-level environment_variables of .chalice/config.json merged with the stage's."""
+    config = json.loads(CHALICE_CONFIG.read_text(encoding="utf-8"))
+    try:
+        stage_config = config["stages"][stage]
+    except KeyError:
+        raise StartupError(f".chalice/config.json has no stage {stage!r}") from None
+    merged = {**config.get("environment_variables", {})}
+    merged.update(stage_config.get("environment_variables", {}))
+    return {name: str(value) for name, value in merged.items()}
+
+
+def configure_environment(moto_port: int) -> dict[str, str]:
+    """Points this process and its children at the local moto server, never at real AWS."""
+    # A developer's shell may hold real credentials, a profile or per-service endpoints.
+    for name in list(os.environ):
+        if name.startswith("AWS_ENDPOINT_URL_") or name in (
+            "AWS_PROFILE",
+            "AWS_DEFAULT_PROFILE",
+            "AWS_SESSION_TOKEN",
+            "AWS_SECURITY_TOKEN",
+            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+        ):
+            del os.environ[name]
+    no_proxy = ",".join(
+        filter(None, [os.environ.get("NO_PROXY") or os.environ.get("no_proxy"), HOST, "localhost"])
+    )
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": f"http://{HOST}:{moto_port}",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+            # Ignore ~/.aws entirely: nothing in it may redirect or sign for a real account.
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "NO_PROXY": no_proxy,
+            "no_proxy": no_proxy,
+            "PYTHONUNBUFFERED": "1",
+            **stage_variables(),
+        }
+    )
+    return dict(os.environ)
+
+
+# --- processes -------------------------------------------------------------------------------
+
+
+def ensure_port_free(port: int, what: str, env_name: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError as exc:
+            raise StartupError(
+                f"{what} cannot listen on {HOST}:{port}: {exc.strerror or exc}. "
+                f"Stop whatever uses that port (is `make run` already running?) "
+                f"or choose another one: {env_name}=<port> make run"
+            ) from None
+
+
+def autoreload_flag() -> str:
+    """chalice's stat()-based reloader walks the whole tree, .venv included, every second:
+    off by default; RECOUNT_AUTORELOAD=1 turns it on (moto keeps the data across reloads)."""
+    return "--autoreload" if os.environ.get("RECOUNT_AUTORELOAD") == "1" else "--no-autoreload"
+
+
+def venv_tool(name: str) -> str | None:
+    """A console script installed next to this interpreter (.venv/bin), else one on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which(name)
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_file: Path | None = None
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def describe_exit(self) -> str:
+        rc = self.process.returncode
+        how = f"was killed by signal {-rc}" if rc is not None and rc < 0 else f"exited with {rc}"
+        where = f"; see {self.log_file.relative_to(ROOT)}" if self.log_file else ""
+        return f"{self.name} {how}{where}"
+
+
+def start_child(
+    name: str, argv: Sequence[str], env: dict[str, str], log_file: Path | None
+) -> Child:
+    log.info("starting %s: %s", name, " ".join(argv))
+    out: Any = None
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        out = log_file.open("wb")
+    try:
+        # A session of its own: Ctrl-C in the terminal reaches only this script, which stops
+        # each child's whole process group in order (chalice's reloader forks a worker).
+        process = subprocess.Popen(
+            list(argv),
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT if out is not None else None,
+            start_new_session=True,
+        )
+    finally:
+        if out is not None:
+            out.close()
+    return Child(name, process, log_file)
+
+
+def _signal_group(child: Child, sig: int) -> bool:
+    """Signals the child's process group; False when nothing of it is left."""
+    try:
+        os.killpg(child.process.pid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def stop_children(children: Sequence[Child], timeout: float = STOP_TIMEOUT_S) -> None:
+    """SIGTERM every child's process group, wait, then SIGKILL whatever is left."""
+    for child in reversed(children):
+        if child.running():
+            log.info("stopping %s (pid %s)", child.name, child.process.pid)
+        _signal_group(child, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for child in children:
+        try:
+            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop within %.0fs; killing it", child.name, timeout)
+            _signal_group(child, signal.SIGKILL)
+            child.process.wait()
+        # Anything the leader left behind in its group (e.g. a reloader's worker).
+        while _signal_group(child, 0) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        _signal_group(child, signal.SIGKILL)
+
+
+def wait_until_answering(
+    url: str, child: Child, timeout: float, ok: Callable[[int], bool] = lambda status: True
+) -> None:
+    """Polls `url` until it answers with a status `ok` accepts, the child dies, or time is up."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
+    deadline = time.monotonic() + timeout
+    while True:
+        if not child.running():
+            raise StartupError(f"{child.describe_exit()} while starting")
+        try:
+            with opener.open(url, timeout=2) as reply:
+                status = reply.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except (OSError, urllib.error.URLError):
+            status = None
+        if status is not None and ok(status):
+            return
+        if time.monotonic() > deadline:
+            raise StartupError(f"{child.name} did not answer {url} within {timeout:.0f}s")
+        time.sleep(0.25)
+
+
+# --- provisioning ----------------------------------------------------------------------------
+
+
+def ensure_kms_key(settings: Settings) -> None:
+    from chalicelib.adapters import aws
+
+    kms = aws.client("kms", settings.region)
+    try:
+        kms.describe_key(KeyId=settings.kms_key_id)
+        log.info("KMS key %s exists", settings.kms_key_id)
+        return
+    except kms.exceptions.NotFoundException:
+        pass
+    if not settings.kms_key_id.startswith("alias/"):
+        raise StartupError(f"RECOUNT_KMS_KEY_ID={settings.kms_key_id} must be an alias locally")
+    key_id = kms.create_key(Description=f"recount {settings.stage}: SMS recipients")["KeyMetadata"][
+        "KeyId"
+    ]
+    try:
+        kms.create_alias(AliasName=settings.kms_key_id, TargetKeyId=key_id)
+    except kms.exceptions.AlreadyExistsException:
+        log.info("KMS alias %s exists", settings.kms_key_id)
+        return
+    log.info("created KMS key %s", settings.kms_key_id)
+
+
+def provision(settings: Settings, base_url: str) -> dict[str, Any]:
+    """Tables, KMS key, demo subscribers and keys; returns the demo.json document."""
+    from chalicelib.adapters import tables
+    from chalicelib.adapters.registry import registry
+    from chalicelib.domain.directory import load_directory
+    from chalicelib.services import keys
+
+    tables.create_all(settings)  # skips tables that exist
+    tables.bind(settings)
+    log.info("tables ready (prefix %s)", settings.table_prefix)
+    ensure_kms_key(settings)
+
+    numbers = registry(settings)
+    for phone, id_last6, status, carrier in DEMO_SUBSCRIBERS:
+        numbers.enrol("+86" + phone, id_last6, status, carrier)
+
+    directory = load_directory()
+    operator = keys.issue("operator", None, "demo operator")
+    liaison = {
+        company: keys.issue("liaison", company, f"demo {company}")["key"]
+        for company in [*directory.companies(), *directory.carriers()]
+    }
+    return {
+        "base_url": base_url,
+        "subscribers": [
+            {"phone": phone, "id_last6": id_last6, "status": status}
+            for phone, id_last6, status, _ in DEMO_SUBSCRIBERS
+        ],
+        "operator_key": operator["key"],
+        "liaison_keys": liaison,
+    }
+
+
+def write_demo(demo: dict[str, Any]) -> None:
+    LOCAL_DIR.mkdir(exist_ok=True)
+    tmp = DEMO_FILE.with_suffix(".tmp")
+    tmp.write_text(json.dumps(demo, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    tmp.chmod(0o600)  # holds working keys, even if only for the local stage
+    tmp.replace(DEMO_FILE)
+
+
+def summary(demo: dict[str, Any]) -> str:
+    base = demo["base_url"]
+    subscribers = "\n".join(
+        f"    {s['phone']}  ID last 6 {s['id_last6']}  ({s['status']})" for s in demo["subscribers"]
+    )
+    return f"""
+recount is running (stage {STAGE}) — Ctrl-C stops it.
+
+  API and pages   {base}        OpenAPI: {base}/openapi.json
+  demo numbers
+{subscribers}
+  keys            {DEMO_FILE.relative_to(ROOT)} (operator key and one liaison key per company)
+  SMS "sent"      BASE={base}
+                  curl "$BASE/dev/sms?phone=13800138000"
+"""
+
+
+# --- scheduler and dispatcher pump -----------------------------------------------------------
+
+
+def pump_once(settings: Settings) -> None:
+    """HOOK: one local turn of the background work that AWS runs on its own.
+
+    Issues 4–6 fill this in: the scheduler tick (fire due timers: SLA breaches, reminders,
+    expiry, auto-resolve) and the outbox dispatcher (claim pending SMS, send, record the
+    provider's message id, retry with backoff) are pumped here, every PUMP_INTERVAL_S seconds
+    from a background thread, in place of `@app.schedule` and the outbox's DynamoDB stream.
+    Nothing to do yet.
+    """
+    return None
+
+
+def pump_forever(settings: Settings, stop: threading.Event) -> None:
+    while not stop.wait(PUMP_INTERVAL_S):
+        try:
+            pump_once(settings)
+        except Exception:  # never fatal: log and try again on the next turn
+            log.exception("pump_once failed; retrying in %.0fs", PUMP_INTERVAL_S)
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def _read_tail(path: Path | None, lines: int = 15) -> str:
+    if path is None or not path.exists():
+        return ""
+    text = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    return "\n".join("    " + line for line in text)
+
+
+def run() -> int:
+    moto_port = port_from_env("MOTO_PORT", DEFAULT_MOTO_PORT)
+    api_port = port_from_env("PORT", DEFAULT_API_PORT)
+    if moto_port == api_port:
+        raise StartupError(f"MOTO_PORT and PORT are both {api_port}; choose two ports")
+    ensure_port_free(moto_port, "moto server", "MOTO_PORT")
+    ensure_port_free(api_port, "the API (chalice local)", "PORT")
+
+    moto_server = venv_tool("moto_server")
+    chalice = venv_tool("chalice")
+    if moto_server is None or chalice is None:
+        raise StartupError("moto_server or chalice is not installed; run `make run`, not python")
+
+    env = configure_environment(moto_port)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from chalicelib import config
+
+    settings = config.settings()
+    base_url = f"http://{HOST}:{api_port}"
+
+    children: list[Child] = []
+    stop_pump = threading.Event()
+    signal.signal(signal.SIGINT, _raise_interrupted)
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        moto = start_child(
+            "moto server", [moto_server, "-H", HOST, "-p", str(moto_port)], env, MOTO_LOG
+        )
+        children.append(moto)
+        wait_until_answering(f"http://{HOST}:{moto_port}/moto-api/", moto, MOTO_START_TIMEOUT_S)
+        log.info("moto server answers on %s:%s", HOST, moto_port)
+
+        demo = provision(settings, base_url)
+        write_demo(demo)
+        log.info("wrote %s", DEMO_FILE.relative_to(ROOT))
+
+        api = start_child(
+            "chalice local",
+            [
+                chalice,
+                "local",
+                "--stage",
+                STAGE,
+                "--host",
+                HOST,
+                "--port",
+                str(api_port),
+                autoreload_flag(),
+            ],
+            env,
+            None,
+        )
+        children.append(api)
+        wait_until_answering(
+            f"{base_url}/v1/healthz", api, API_START_TIMEOUT_S, ok=lambda status: status == 200
+        )
+        threading.Thread(
+            target=pump_forever, args=(settings, stop_pump), name="pump", daemon=True
+        ).start()
+        print(summary(demo), flush=True)
+
+        while True:
+            for child in children:
+                if not child.running():
+                    others = [c.name for c in children if c is not child]
+                    log.error("%s; stopping %s", child.describe_exit(), ", ".join(others))
+                    tail = _read_tail(child.log_file)
+                    if tail:
+                        log.error("last lines of its log:\n%s", tail)
+                    return 1
+            time.sleep(0.5)
+    except Interrupted as why:
+        log.info("%s received; shutting down", why)
+        return 0
+    except StartupError as exc:
+        log.error("%s", exc)
+        for child in children:
+            tail = _read_tail(child.log_file) if not child.running() else ""
+            if tail:
+                log.error("last lines of %s:\n%s", child.log_file.relative_to(ROOT), tail)
+        return 1
+    finally:
+        # No second Ctrl-C may cut the clean-up short; it is bounded by STOP_TIMEOUT_S anyway.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop_pump.set()
+        stop_children(children)
+        if children:
+            log.info("stopped")
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="local_run: %(message)s", stream=sys.stderr)
+    # botocore and PynamoDB are chatty at INFO; their warnings still show.
+    for noisy in ("botocore", "pynamodb", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return run()
+    except StartupError as exc:
+        log.error("%s", exc)
+        return 1
+    except Interrupted:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
