@@ -344,15 +344,16 @@ recount is running (stage {STAGE}) — Ctrl-C stops it.
 
 
 def pump_once(settings: Settings) -> None:
-    """HOOK: one local turn of the background work that AWS runs on its own.
+    """One local turn of the background work AWS runs on its own: `chalice local` serves HTTP
+    only, so the scheduler tick (due timers, then due SMS — the outbox stream's work too) is
+    pumped here every PUMP_INTERVAL_S seconds from a background thread."""
+    from chalicelib.adapters import tables
+    from chalicelib.services import scheduler
 
-    Issues 4–6 fill this in: the scheduler tick (fire due timers: SLA breaches, reminders,
-    expiry, auto-resolve) and the outbox dispatcher (claim pending SMS, send, record the
-    provider's message id, retry with backoff) are pumped here, every PUMP_INTERVAL_S seconds
-    from a background thread, in place of `@app.schedule` and the outbox's DynamoDB stream.
-    Nothing to do yet.
-    """
-    return None
+    tables.bind(settings)
+    counts = scheduler.tick(settings)
+    if any(counts.values()):
+        log.info("pump: %s", ", ".join(f"{k}={v}" for k, v in counts.items() if v))
 
 
 def pump_forever(settings: Settings, stop: threading.Event) -> None:
