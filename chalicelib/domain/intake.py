@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,8 +52,10 @@ def clean_text(value: Any, field: str, max_len: int, errors: list[FieldError]) -
         errors.append(FieldError(field, "must be a string"))
         return None
     text = value.strip()
-    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029" for c in text):
-        errors.append(FieldError(field, "must not contain control characters"))
+    # Control and format characters (bidi overrides, zero-width) can disguise what a
+    # liaison or the person reads: refuse them.
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text):
+        errors.append(FieldError(field, "must not contain control or formatting characters"))
         return None
     if len(text) > max_len:
         errors.append(FieldError(field, f"must be at most {max_len} characters"))

@@ -341,6 +341,9 @@ def parse_workflow(data: Any, path: Path) -> Workflow:
                 [src] if src != "open" else [n for n, st in states.items() if not st.terminal]
             )
         )
+        for state in sorted(source_set):
+            if states[state].terminal:
+                raise r.fail(f"{key}.from", f"'{state}' is terminal: no action leaves it")
         if "outcomes" in spec:
             if "to" in spec:
                 raise r.fail(f"{key}.to", "give either 'to' or 'outcomes'")
