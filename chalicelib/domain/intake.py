@@ -54,7 +54,9 @@ def clean_text(value: Any, field: str, max_len: int, errors: list[FieldError]) -
     text = value.strip()
     # Control and format characters (bidi overrides, zero-width) can disguise what a
     # liaison or the person reads: refuse them.
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text):
+    # Line breaks from a form's text area are fine.
+    text = text.replace("\r\n", "\n")
+    if any(c != "\n" and unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text):
         errors.append(FieldError(field, "must not contain control or formatting characters"))
         return None
     if len(text) > max_len:

@@ -175,7 +175,6 @@ def test_every_bad_field_is_reported_at_once(directory: Directory) -> None:
 @pytest.mark.parametrize(
     "note",
     [
-        "line one\nline two",
         "tab\there",
         "nul\x00",
         "bell\x07",
@@ -191,6 +190,17 @@ def test_note_with_control_characters(directory: Directory, note: str) -> None:
     problem = rejected({"items": [item(note=note)]}, directory)
     assert fields(problem) == ["items[0].note"]
     assert "control" in problem.errors[0].message
+
+
+def test_note_keeps_line_breaks_from_a_text_area(directory: Directory) -> None:
+    ok = parse_dispute({"items": [item(note="line one\r\nline two")]}, directory)
+    assert ok.items[0].note == "line one\nline two"
+
+
+@pytest.mark.parametrize("note", ["rtl\u202eevil", "zero\u200bwidth", "bom\ufeffmid"])
+def test_note_with_format_characters(directory: Directory, note: str) -> None:
+    problem = rejected({"items": [item(note=note)]}, directory)
+    assert fields(problem) == ["items[0].note"]
 
 
 def test_note_length_limit(directory: Directory) -> None:
