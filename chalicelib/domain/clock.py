@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -34,15 +35,42 @@ class FrozenClock:
         self._now = when
 
 
-_clock: Clock = SystemClock()
+class AcceleratedClock:
+    """The demo clock of `make run`: time runs `speed` times faster from `epoch`. Every process
+    given the same epoch and speed reads the same time, so the pump and the API agree."""
+
+    def __init__(self, epoch: datetime, speed: float) -> None:
+        self._epoch = epoch
+        self._speed = speed
+
+    def now(self) -> datetime:
+        real = datetime.now(UTC)
+        return self._epoch + (real - self._epoch) * self._speed
+
+
+def from_environment() -> Clock:
+    """Stage `local` only: RECOUNT_DEMO_CLOCK_SPEED (and _EPOCH, an ISO time) speed time up."""
+    speed = os.environ.get("RECOUNT_DEMO_CLOCK_SPEED", "")
+    if os.environ.get("RECOUNT_STAGE") != "local" or not speed:
+        return SystemClock()
+    epoch_text = os.environ.get("RECOUNT_DEMO_CLOCK_EPOCH", "")
+    epoch = parse_iso(epoch_text) if epoch_text else datetime.now(UTC)
+    return AcceleratedClock(epoch, float(speed))
+
+
+_clock: Clock | None = None
 
 
 def now() -> datetime:
+    global _clock
+    if _clock is None:
+        _clock = from_environment()
     return _clock.now()
 
 
-def use(clock: Clock) -> Clock:
-    """Swap the process clock; returns the previous one so callers can restore it."""
+def use(clock: Clock | None) -> Clock | None:
+    """Swap the process clock (None: configure from the environment again); returns the
+    previous one so callers can restore it."""
     global _clock
     previous, _clock = _clock, clock
     return previous
