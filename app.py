@@ -2,9 +2,10 @@
 
 from chalice import Chalice, Rate
 
-from chalicelib.api import admin, cases, dev, meta, pages, person, workers
+from chalicelib.api import admin, cases, dev, logs, meta, pages, person, workers
 from chalicelib.api.middleware import bind_tables
 
+logs.configure()
 app = Chalice(app_name="recount")
 app.register_middleware(bind_tables, "all")
 for blueprint in (meta.bp, person.bp, cases.bp, admin.bp, dev.bp, pages.bp):

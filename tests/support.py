@@ -29,7 +29,8 @@ class Api:
             h["Authorization"] = f"Bearer {token}"
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         response = getattr(self.client.http, method.lower())(path, headers=h, body=data)
-        response.data = json.loads(response.body) if response.body else None
+        kind = {k.lower(): v for k, v in response.headers.items()}.get("content-type", "")
+        response.data = json.loads(response.body) if response.body and "json" in kind else None
         return response
 
     def sign_in(self, phone: str, id_last6: str) -> str:

@@ -24,6 +24,38 @@ class Conflict:
     company: str | None = None
 
 
+class _Transaction:
+    """TransactWrite that remembers which guarded item each write is, so a cancellation can
+    be traced to its cause. PynamoDB sends deletes, then puts, then updates: so does this."""
+
+    _KINDS = ("delete", "save", "update")
+
+    def __init__(self, tx: TransactWrite) -> None:
+        self._tx = tx
+        self._tags: dict[str, list[Conflict | None]] = {k: [] for k in self._KINDS}
+
+    def save(self, item: object, condition: object, tag: Conflict | None = None) -> None:
+        self._tx.save(item, condition=condition)
+        self._tags["save"].append(tag)
+
+    def delete(self, item: object, tag: Conflict | None = None) -> None:
+        self._tx.delete(item)
+        self._tags["delete"].append(tag)
+
+    def update(
+        self, item: object, actions: list, condition: object, tag: Conflict | None = None
+    ) -> None:
+        self._tx.update(item, actions=actions, condition=condition)
+        self._tags["update"].append(tag)
+
+    def cause(self, exc: TransactWriteError) -> Conflict | None:
+        order = [t for kind in self._KINDS for t in self._tags[kind]]
+        for reason, tag in zip(exc.cancellation_reasons or [], order, strict=False):
+            if reason is not None and reason.code == "ConditionalCheckFailed":
+                return tag
+        return None
+
+
 def file_dispute(
     dispute: Dispute,
     cases: list[Case],
@@ -34,36 +66,29 @@ def file_dispute(
     now: datetime,
 ) -> Conflict | None:
     """Writes a whole filing in ONE TransactWriteItems; returns the conflict that cancelled it."""
-    order: list[Conflict | None] = []
-    with_conn = tables.connection()
     try:
-        with TransactWrite(connection=with_conn) as tx:
-            tx.save(dispute, condition=Dispute.dispute_id.does_not_exist())
-            order.append(None)
+        with TransactWrite(connection=tables.connection()) as raw:
+            tx = _Transaction(raw)
+            tx.save(dispute, Dispute.dispute_id.does_not_exist())
             for case in cases:
-                tx.save(case, condition=Case.case_id.does_not_exist())
-                order.append(None)
+                tx.save(case, Case.case_id.does_not_exist())
             for company, lock in open_locks.items():
-                tx.save(lock, condition=Guard.pk.does_not_exist())
-                order.append(Conflict("open", company))
+                tx.save(lock, Guard.pk.does_not_exist(), Conflict("open", company))
             for event in events:
-                tx.save(event, condition=Event.case_id.does_not_exist())
-                order.append(None)
+                tx.save(event, Event.case_id.does_not_exist())
             for message in outbox:
-                tx.save(message, condition=OutboxMessage.message_id.does_not_exist())
-                order.append(None)
+                tx.save(message, OutboxMessage.message_id.does_not_exist())
             if idempotency is not None:
                 tx.save(
                     idempotency,
-                    condition=Guard.pk.does_not_exist() | (Guard.expires_at < now),
+                    Guard.pk.does_not_exist() | (Guard.expires_at < now),
+                    Conflict("idempotency"),
                 )
-                order.append(Conflict("idempotency"))
     except TransactWriteError as exc:
-        reasons = exc.cancellation_reasons or []
-        for reason, conflict in zip(reasons, order, strict=False):
-            if reason is not None and reason.code == "ConditionalCheckFailed" and conflict:
-                return conflict
-        raise
+        conflict = tx.cause(exc)
+        if conflict is None:
+            raise
+        return conflict
     return None
 
 
@@ -109,52 +134,42 @@ def apply_transition(
     """Writes one transition in ONE TransactWriteItems: the case (conditioned on the version
     and state it was read at), its audit event, its outbox items, and what the effect needs.
     Returns the conflict that cancelled it: ('stale') or ('open', target company)."""
-    order: list[Conflict] = []
+    stale = Conflict("stale")
     try:
-        with TransactWrite(connection=tables.connection()) as tx:
+        with TransactWrite(connection=tables.connection()) as raw:
+            tx = _Transaction(raw)
             tx.save(
-                case,
-                condition=(Case.version == expected_version) & (Case.state == expected_state),
+                case, (Case.version == expected_version) & (Case.state == expected_state), stale
             )
-            order.append(Conflict("stale"))
-            tx.save(event, condition=Event.case_id.does_not_exist())
-            order.append(Conflict("stale"))
+            tx.save(event, Event.case_id.does_not_exist(), stale)
             for message in outbox:
-                tx.save(message, condition=OutboxMessage.message_id.does_not_exist())
-                order.append(Conflict("stale"))
+                tx.save(message, OutboxMessage.message_id.does_not_exist(), stale)
             if release_lock:
                 tx.delete(Guard(release_lock))
-                order.append(Conflict("stale"))
             if expire_events:
                 # Settled: every earlier event gets the case's TTL (versions 1..n all exist).
                 upto, expires = expire_events
                 for version in range(max(1, upto - MAX_EVENTS_EXPIRED_IN_TX), upto):
                     tx.update(
                         Event(case.case_id, version),
-                        actions=[Event.expires_at.set(expires)],
-                        condition=Event.case_id.exists(),
+                        [Event.expires_at.set(expires)],
+                        Event.case_id.exists(),
                     )
-                    order.append(Conflict("stale"))
             if new_case:
                 target, target_event, lock = new_case
-                tx.save(target, condition=Case.case_id.does_not_exist())
-                order.append(Conflict("stale"))
-                tx.save(target_event, condition=Event.case_id.does_not_exist())
-                order.append(Conflict("stale"))
-                tx.save(lock, condition=Guard.pk.does_not_exist())
-                order.append(Conflict("open", target.company))
+                tx.save(target, Case.case_id.does_not_exist())
+                tx.save(target_event, Event.case_id.does_not_exist())
+                tx.save(lock, Guard.pk.does_not_exist(), Conflict("open", target.company))
                 tx.update(
                     Dispute(target.dispute_id),
-                    actions=[Dispute.case_ids.append([target.case_id])],
-                    condition=Dispute.dispute_id.exists(),
+                    [Dispute.case_ids.set(Dispute.case_ids.append([target.case_id]))],
+                    Dispute.dispute_id.exists(),
                 )
-                order.append(Conflict("stale"))
     except TransactWriteError as exc:
-        reasons = exc.cancellation_reasons or []
-        for reason, conflict in zip(reasons, order, strict=False):
-            if reason is not None and reason.code == "ConditionalCheckFailed":
-                return conflict
-        raise
+        conflict = tx.cause(exc)
+        if conflict is None:
+            raise
+        return conflict
     return None
 
 
@@ -168,7 +183,7 @@ def company_queue(
     *,
     state: str | None,
     action_on: str | None,
-    overdue_before: str | None,
+    overdue_at: str | None,
     limit: int,
     start: dict | None,
 ) -> tuple[list[Case], dict | None]:
@@ -177,7 +192,7 @@ def company_queue(
     for clause in (
         Case.state == state if state else None,
         Case.action_on == action_on if action_on else None,
-        Case.due_at < overdue_before if overdue_before else None,
+        Case.due_at <= overdue_at if overdue_at else None,
     ):
         if clause is not None:
             condition = clause if condition is None else condition & clause
@@ -195,14 +210,14 @@ def cases_in_state(
     state: str,
     *,
     company: str | None,
-    overdue_before: str | None,
+    overdue_at: str | None,
     limit: int,
     start: dict | None,
 ) -> tuple[list[Case], dict | None]:
     condition = None
     for clause in (
         Case.company == company if company else None,
-        Case.due_at < overdue_before if overdue_before else None,
+        Case.due_at <= overdue_at if overdue_at else None,
     ):
         if clause is not None:
             condition = clause if condition is None else condition & clause
@@ -216,11 +231,15 @@ def cases_in_state(
     return _page(results, limit)
 
 
-def erase_dispute(dispute: Dispute, cases: list[Case], events: list[Event]) -> None:
-    """Erases a settled dispute: the dispute and its cases go; each audit event keeps only what
-    the law needs (who did what, when) without free text. Chunked under the 100-item limit."""
+def erase_dispute(
+    dispute: Dispute, cases: list[Case], events: list[Event], outbox: list[OutboxMessage]
+) -> None:
+    """Erases a settled dispute: the dispute, its cases and its SMS (sent or not) go; each
+    audit event keeps only what the law needs (who did what, when) without free text.
+    Chunked under the 100-item transaction limit."""
     writes: list[tuple[str, object]] = [("delete", dispute)]
     writes += [("delete", c) for c in cases]
+    writes += [("delete", m) for m in outbox]
     writes += [("strip", e) for e in events]
     for start in range(0, len(writes), 90):
         with TransactWrite(connection=tables.connection()) as tx:

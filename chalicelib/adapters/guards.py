@@ -42,6 +42,13 @@ def count_within(pk: str, limit: int, expires_at: datetime) -> bool:
         raise
 
 
+def count_back(pk: str) -> None:
+    """Gives back one unit of a counter (a send that failed did not use up the day's cap)."""
+    Guard(pk).update(
+        actions=[Guard.count.add(-1)], condition=Guard.count.exists() & (Guard.count > 0)
+    )
+
+
 def put(pk: str, expires_at: datetime, **fields: Any) -> None:
     Guard(pk, expires_at=expires_at, **fields).save()
 

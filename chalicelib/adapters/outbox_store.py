@@ -40,7 +40,6 @@ def claim(
             OutboxMessage.status.set("sending"),
             OutboxMessage.send_after.set(clock.iso(lease_until)),
             OutboxMessage.claim_token.set(token),
-            OutboxMessage.attempts.add(1),
         ],
         condition & OutboxMessage.message_id.exists(),
     )
@@ -82,6 +81,9 @@ def release(
 ) -> bool:
     """Gives a claimed message back: to retry at `retry_at`, or dead for good."""
     actions = [OutboxMessage.claim_token.remove()]
+    if error is not None and not deferred:
+        # Only real send failures spend the retry budget (not deferrals or merges).
+        actions.append(OutboxMessage.attempts.add(1))
     if error is not None:
         actions.append(OutboxMessage.last_error.set(error[:200]))
     if deferred:
@@ -110,6 +112,11 @@ def pending_follow_ups(dispute_id: str) -> list[OutboxMessage]:
             & (OutboxMessage.notify == "follow_up"),
         )
     )
+
+
+def of_dispute(dispute_id: str) -> list[OutboxMessage]:
+    """Every message about one dispute, whatever its status (erasure)."""
+    return list(OutboxMessage.by_dispute.query(dispute_id))
 
 
 def due(shard: str, now: datetime, limit: int = 100) -> list[OutboxMessage]:

@@ -45,7 +45,10 @@ DISPUTE_ITEM = {
         "reported_count": {"type": "integer", "minimum": 0, "maximum": 999},
         "expected_count": {"type": "integer", "minimum": 0, "maximum": 999},
         "reason": {"type": "string", "enum": list(REASONS)},
-        "note": {"type": ["string", "null"], "maxLength": MAX_NOTE * 2},
+        "note": {
+            "type": ["string", "null"],
+            "description": f"At most {MAX_NOTE} characters after trimming; shown to the company",
+        },
     },
 }
 

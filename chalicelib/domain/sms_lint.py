@@ -25,7 +25,7 @@ from typing import Any
 import jinja2
 import jinja2.meta
 
-from chalicelib.domain import ids, sms_rules
+from chalicelib.domain import ids, sms_rules, sms_text
 from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.identity import new_code
 
@@ -159,21 +159,11 @@ def longest_variables(directory: Directory | None = None) -> dict[str, Any]:
 
 
 # -- rendering ----------------------------------------------------------------------------
-def _environment() -> jinja2.Environment:
-    # The same configuration as chalicelib.domain.sms_text (a unit test holds them equal).
-    return jinja2.Environment(
-        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
-    )
-
-
-def render_source(source: str, variables: Mapping[str, Any], signature: str) -> str:
-    """Renders a template source exactly as sms_text.render renders a template file."""
-    body = _environment().from_string(source).render(**variables).strip()
-    return f"{signature}{body}"
+render_source = sms_text.render_source
 
 
 def template_variables(source: str) -> set[str]:
-    return set(jinja2.meta.find_undeclared_variables(_environment().parse(source)))
+    return set(jinja2.meta.find_undeclared_variables(sms_text.environment().parse(source)))
 
 
 # -- the checks ---------------------------------------------------------------------------

@@ -27,6 +27,18 @@ def template_names() -> list[str]:
     return sorted(p.name.removesuffix(SUFFIX) for p in TEMPLATE_DIR.glob(f"*{SUFFIX}"))
 
 
+def environment() -> jinja2.Environment:
+    return _environment()
+
+
+def _signed(template: jinja2.Template, variables: Mapping[str, Any], signature: str) -> str:
+    return f"{signature}{template.render(**variables).strip()}"
+
+
 def render(name: str, variables: Mapping[str, Any], signature: str) -> str:
-    body = _environment().get_template(name + SUFFIX).render(**variables).strip()
-    return f"{signature}{body}"
+    return _signed(_environment().get_template(name + SUFFIX), variables, signature)
+
+
+def render_source(source: str, variables: Mapping[str, Any], signature: str) -> str:
+    """Renders template text exactly as `render` renders a template file (the linter's use)."""
+    return _signed(_environment().from_string(source), variables, signature)

@@ -76,6 +76,11 @@ def next_due(timers: Mapping[str, str]) -> str | None:
     return min(armed) if armed else None
 
 
+def is_overdue(due_at: str | None, now: datetime) -> bool:
+    """Overdue from the deadline's own second on: the same instant the sweep fires it."""
+    return bool(due_at) and due_at <= clock.iso(now)
+
+
 def company_due(workflow: Workflow, timers: Mapping[str, str]) -> str | None:
     """The deadline the company is held to now (paused clocks have none)."""
     armed = [

@@ -40,10 +40,10 @@ def load_case(actor: Actor, case_id: str) -> Case:
 
 
 def parse_if_match(raw: str | None) -> int | None:
-    if raw is None:
-        return None
+    if raw is None or raw.strip() == "*":
+        return None  # RFC 9110: `*` matches any current version
     text = raw.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or len(text) > 9:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
         raise Problem(
             400, "invalid_if_match", "Invalid If-Match", 'If-Match must be an ETag like "3"'
         )
@@ -60,7 +60,11 @@ def _variables(case: Case, directory: Directory, company: str | None = None) -> 
         "case_id": case.case_id,
         "dispute_id": case.dispute_id,
         "company": entry.name_zh,
-        "hotline": entry.hotline.number,
+        # An SMS names only a hotline we are sure of: a wrong number in a message about
+        # fraud is worse than none (the page shows the rest with their confidence).
+        "hotline": entry.hotline.number
+        if entry.hotline.fact.confidence in ("confirmed", "well_known")
+        else None,
     }
 
 
@@ -320,7 +324,7 @@ def staff_view(case: Case, workflow: Workflow, now: datetime, role: str) -> dict
         "action_on": case.action_on,
         "version": int(case.version),
         "due_at": case.due_at,
-        "overdue": bool(case.due_at and case.due_at < clock.iso(now)),
+        "overdue": timers.is_overdue(case.due_at, now),
         "phone_masked": case.phone_masked,
         "phone_region": case.phone_region,
         "created_at": case.created_at,

@@ -27,6 +27,8 @@ LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 SENT_RETENTION = timedelta(days=30)
 DIGEST_TEMPLATE = "dispute_digest"
+# A request to act must reach the person in its own words, never folded into a digest.
+NEVER_MERGED = frozenset({"user_action_requested", "user_action_reminder"})
 
 
 @dataclass(frozen=True)
@@ -60,16 +62,20 @@ def dispatch(settings: Settings, message_id: str, sms: SmsSender | None = None) 
     if lead is None:
         return Outcome("skipped", message_id)  # not due, or someone else has it
     group = [lead]
-    if lead.notify == "follow_up":
+    if lead.notify == "follow_up" and lead.template not in NEVER_MERGED:
         for other in outbox_store.pending_follow_ups(lead.dispute_id):
-            if other.message_id != lead.message_id and other.phone_key == lead.phone_key:
+            if (
+                other.message_id != lead.message_id
+                and other.phone_key == lead.phone_key
+                and other.template not in NEVER_MERGED
+            ):
                 claimed = outbox_store.claim(other.message_id, now, now + LEASE, token, early=True)
                 if claimed is not None:
                     group.append(claimed)
 
-    day = now.astimezone(SHANGHAI)
+    cap_key = f"rate#sms#{lead.phone_key}#{now.astimezone(SHANGHAI):%Y%m%d}"
     if not guards.count_within(
-        f"rate#sms#{lead.phone_key}#{day:%Y%m%d}",
+        cap_key,
         sms_rules.DAILY_CAP,
         sms_rules.next_day_release(now) + timedelta(days=1),
     ):
@@ -90,6 +96,7 @@ def dispatch(settings: Settings, message_id: str, sms: SmsSender | None = None) 
         code = getattr(exc, "response", {}).get("Error", {}).get("Code")
         if code:
             error = f"{error}:{code}"
+        guards.count_back(cap_key)  # nothing reached the person: the day's cap is not spent
         return _failed(group, token, now, error)
 
     expires = now + SENT_RETENTION
@@ -101,12 +108,13 @@ def dispatch(settings: Settings, message_id: str, sms: SmsSender | None = None) 
 
 def _failed(group: list[OutboxMessage], token: str, now: datetime, error: str) -> Outcome:
     lead = group[0]
-    attempts = int(lead.attempts or 0)
+    attempts = int(lead.attempts or 0) + 1  # this failure included
     dead = attempts >= MAX_ATTEMPTS
+    retry_at = now + backoff(attempts)
+    if lead.notify == "follow_up" and sms_rules.in_quiet_hours(retry_at):
+        retry_at = sms_rules.quiet_hours_end(retry_at)
     for item in group:
-        outbox_store.release(
-            item, token, now + backoff(attempts), error, dead=dead, expires=now + SENT_RETENTION
-        )
+        outbox_store.release(item, token, retry_at, error, dead=dead, expires=now + SENT_RETENTION)
     log.warning(
         "sms_dead" if dead else "sms_failed",
         extra={"message_id": lead.message_id, "attempts": attempts, "error": error},
@@ -120,7 +128,10 @@ def dispatch_due(settings: Settings, sms: SmsSender | None = None) -> list[Outco
     outcomes = []
     for shard in range(settings.timer_shards):
         for item in outbox_store.due(str(shard), now):
-            outcomes.append(dispatch(settings, item.message_id, sms))
+            try:
+                outcomes.append(dispatch(settings, item.message_id, sms))
+            except Exception:  # one message's storage fault must not stop the sweep
+                log.exception("sms_dispatch_error", extra={"message_id": item.message_id})
     return outcomes
 
 

@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.adapters import case_store, guards
+from chalicelib.adapters import case_store, guards, outbox_store
 from chalicelib.adapters.tables import Case, Dispute, Event, Guard, OutboxMessage
 from chalicelib.config import Settings
 from chalicelib.domain import clock, timers
@@ -86,15 +86,14 @@ def case_view(
         "action_on": case.action_on,
         "version": int(case.version),
         "due_at": case.due_at,
-        "overdue": bool(case.due_at and case.due_at < clock.iso(now)),
+        "overdue": timers.is_overdue(case.due_at, now),
         "created_at": case.created_at,
         "updated_at": case.updated_at,
         "allowed_actions": workflow.actions_for("user", case.state),
     }
-    if case.note:
-        view["note"] = case.note
-    if case.response:
-        view["response"] = case.response
+    for name in ("note", "response", "routed_from"):
+        if getattr(case, name):
+            view[name] = getattr(case, name)
     if next_steps is not None:
         view["next_steps"] = next_steps
     return view
@@ -296,4 +295,4 @@ def erase_dispute(actor: Actor, dispute_id: str) -> None:
             extra={"open_case_ids": still_open},
         )
     events = [e for c in cases for e in case_store.events_of(c.case_id)]
-    case_store.erase_dispute(dispute, cases, events)
+    case_store.erase_dispute(dispute, cases, events, outbox_store.of_dispute(dispute_id))

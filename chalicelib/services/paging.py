@@ -43,7 +43,7 @@ def decode(key: bytes, scope: str, cursor: str | None) -> dict[str, Any] | None:
 def limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
         raise validation_failed([FieldError("limit", f"must be a whole number 1–{MAX_LIMIT}")])
     return int(raw)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.adapters import case_store
 from chalicelib.config import Settings
-from chalicelib.domain import clock
+from chalicelib.domain import clock, timers
 from chalicelib.domain.directory import load_directory
 from chalicelib.domain.errors import FieldError, validation_failed
 from chalicelib.domain.workflow import ACTION_ON, load_workflow
@@ -35,12 +35,12 @@ def liaison_queue(settings: Settings, actor: Actor, query: dict[str, str]) -> di
         actor.company,
         state=state,
         action_on=action_on,
-        overdue_before=clock.iso(now) if overdue else None,
+        overdue_at=clock.iso(now) if overdue else None,
         limit=limit,
         start=start,
     )
     if overdue is False:
-        items = [c for c in items if not (c.due_at and c.due_at < clock.iso(now))]
+        items = [c for c in items if not timers.is_overdue(c.due_at, now)]
     return {
         "items": [staff_view(c, workflow, now, "liaison") for c in items],
         "next_cursor": paging.encode(settings.token_key, scope, next_key),
@@ -59,7 +59,7 @@ def admin_cases(settings: Settings, query: dict[str, str]) -> dict[str, Any]:
     items, next_key = case_store.cases_in_state(
         state,
         company=company,
-        overdue_before=clock.iso(now) if overdue else None,
+        overdue_at=clock.iso(now) if overdue else None,
         limit=limit,
         start=start,
     )

@@ -90,6 +90,8 @@ def tick(settings: Settings) -> dict[str, int]:
     return {
         "timers_fired": sum(f.outcome == "fired" for f in fired),
         "sms_sent": sum(o.status == "sent" for o in sent),
+        "sms_merged": sum(o.merged for o in sent),
+        "sms_deferred": sum(o.status == "deferred" for o in sent),
         "sms_retry": sum(o.status == "retry" for o in sent),
         "sms_dead": sum(o.status == "dead" for o in sent),
     }

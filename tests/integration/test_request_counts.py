@@ -1,0 +1,126 @@
+"""What filing a dispute costs in DynamoDB requests (SPEC §7: one transaction; §8: no Scan).
+
+A botocore `before-call.dynamodb` hook on every client PynamoDB uses counts each operation the
+service sends while one request is served."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from chalicelib.adapters import tables
+from tests.integration.helpers import (
+    ACTIVE_ID,
+    ACTIVE_PHONE,
+    SECOND_ID,
+    SECOND_PHONE,
+    UNICOM_ID,
+    UNICOM_PHONE,
+    item,
+)
+from tests.support import Api
+
+COMPANIES = ["tencent", "alibaba", "alipay", "baidu", "kuaishou", "douyin", "jd", "meituan"]
+WRITES = {
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+    "ExecuteStatement",
+    "BatchExecuteStatement",
+    "ExecuteTransaction",
+}
+
+
+class DynamoCalls:
+    """Counts DynamoDB operations on every PynamoDB client, and the items per transaction."""
+
+    def __init__(self) -> None:
+        self.ops: Counter[str] = Counter()
+        self.transact_sizes: list[int] = []
+        self._hooked: dict[int, object] = {}
+
+    def _on_call(self, model, params, **_: object) -> None:
+        self.ops[model.name] += 1
+        if model.name == "TransactWriteItems":
+            body = json.loads(params["body"])  # the serialised request
+            self.transact_sizes.append(len(body["TransactItems"]))
+
+    def hook(self) -> None:
+        """(Re-)register on every client: models may have been re-bound to new clients."""
+        clients = [m._get_connection().connection.client for m in tables.MODELS]
+        clients.append(tables.connection().client)
+        for client in clients:
+            events = client.meta.events
+            if id(events) not in self._hooked:
+                events.register("before-call.dynamodb", self._on_call, unique_id="count-calls")
+                self._hooked[id(events)] = events
+
+    def measure(self, action) -> tuple[Counter[str], list[int], object]:
+        self.hook()
+        self.ops.clear()
+        self.transact_sizes.clear()
+        result = action()
+        return Counter(self.ops), list(self.transact_sizes), result
+
+    def unhook(self) -> None:
+        for events in self._hooked.values():
+            events.unregister("before-call.dynamodb", unique_id="count-calls")
+
+
+def test_filing_costs_one_write_whatever_the_number_of_companies(client, frozen_clock):
+    api = Api(client, frozen_clock)
+    people = {
+        1: api.sign_in(ACTIVE_PHONE, ACTIVE_ID),  # also makes every client exist before hooking
+        3: api.sign_in(SECOND_PHONE, SECOND_ID),
+        8: api.sign_in(UNICOM_PHONE, UNICOM_ID),
+    }
+    calls = DynamoCalls()
+    try:
+        # The hook sees the service's traffic: a read the test makes is counted.
+        ops, _, r = calls.measure(lambda: api.call("GET", "/v1/disputes", token=people[1]))
+        assert r.status_code == 200 and ops["Query"] == 1, ops
+
+        for n, token in people.items():
+            body = {"items": [item(c, n + 1, 0) for c in COMPANIES[:n]]}
+            ops, sizes, r = calls.measure(
+                lambda b=body, t=token: api.call("POST", "/v1/disputes", b, token=t)
+            )
+            assert r.status_code == 201, r.body
+            assert len(r.data["cases"]) == n
+            writes = {op: k for op, k in ops.items() if op in WRITES}
+            assert writes == {"TransactWriteItems": 1}, (n, ops)
+            # dispute + per company (case, open-case lock, audit event) + one receipt
+            assert sizes == [1 + 3 * n + 1], (n, sizes)
+            # Reads today: one GetItem (the holder record behind the session); no Scan.
+            assert ops == Counter({"TransactWriteItems": 1, "GetItem": 1}), (n, ops)
+
+        # With an Idempotency-Key: one more GetItem (the key's record), still one write ...
+        body = {"items": [item("meituan", 2, 1)]}
+        headers = {"Idempotency-Key": "count-me"}
+        ops, sizes, r = calls.measure(
+            lambda: api.call("POST", "/v1/disputes", body, token=people[3], headers=headers)
+        )
+        assert r.status_code == 201, r.body
+        assert ops == Counter({"TransactWriteItems": 1, "GetItem": 2}), ops
+        assert sizes == [1 + 3 + 1 + 1]  # ... which also stores the idempotency record
+        # ... and a replay is answered from that record alone: one read, no write.
+        ops, sizes, replay = calls.measure(
+            lambda: api.call("POST", "/v1/disputes", body, token=people[3], headers=headers)
+        )
+        assert replay.data == r.data
+        assert ops == Counter({"GetItem": 1}), ops
+
+        # A refused filing (a case already open) writes nothing that sticks: the one
+        # transaction is cancelled, then the conflicting lock is read to name the case.
+        ops, _, conflict = calls.measure(
+            lambda: api.call(
+                "POST", "/v1/disputes", {"items": [item("tencent", 9, 1)]}, token=people[1]
+            )
+        )
+        assert conflict.status_code == 409, conflict.body
+        assert {op: k for op, k in ops.items() if op in WRITES} == {"TransactWriteItems": 1}
+        assert "Scan" not in ops
+    finally:
+        calls.unhook()
