@@ -2,13 +2,13 @@
 
 from chalice import Chalice, Rate
 
-from chalicelib.api import admin, cases, dev, logs, meta, pages, person, workers
+from chalicelib.api import admin, cases, dev, insight, logs, meta, pages, person, workers
 from chalicelib.api.middleware import bind_tables
 
 logs.configure()
 app = Chalice(app_name="recount")
 app.register_middleware(bind_tables, "all")
-for blueprint in (meta.bp, person.bp, cases.bp, admin.bp, dev.bp, pages.bp):
+for blueprint in (meta.bp, person.bp, cases.bp, admin.bp, insight.bp, dev.bp, pages.bp):
     app.register_blueprint(blueprint)
 
 
@@ -25,3 +25,13 @@ def scheduler_tick(event):
 )
 def outbox_dispatcher(event):
     return workers.on_outbox_records(event)
+
+
+@app.on_dynamodb_record(
+    stream_arn=workers.EVENTS_STREAM_ARN,
+    batch_size=100,
+    starting_position="TRIM_HORIZON",
+    name="statistics_aggregator",
+)
+def statistics_aggregator(event):
+    return workers.on_audit_records(event)

@@ -122,6 +122,7 @@ class Event(Model):
 
     class Meta(_Meta):
         base = "events"
+        stream_view_type = "NEW_IMAGE"  # statistics are aggregated from the audit stream
 
     case_id = UnicodeAttribute(hash_key=True)
     version = NumberAttribute(range_key=True)
@@ -135,6 +136,13 @@ class Event(Model):
     statement = UnicodeAttribute(null=True)
     internal_note = UnicodeAttribute(null=True)
     new_count = NumberAttribute(null=True)
+    # Context copied from the case, so statistics can be kept from the event stream alone.
+    company = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(null=True)
+    lane = UnicodeAttribute(null=True)
+    region = UnicodeAttribute(null=True)  # the number's province/city, never the number
+    case_created_at = UnicodeAttribute(null=True)
+    due_at = UnicodeAttribute(null=True)  # the company deadline in force before this event
     expires_at = TTLAttribute(null=True)
 
 
@@ -249,6 +257,18 @@ class DevSms(Model):
     phone_masked = UnicodeAttribute()
 
 
+class Stat(Model):
+    """Counters kept from the audit stream: pk is the scope (e.g. `company#jd`, `hot#2026-W48`),
+    sk the figure. Updated with ADD, never read-modify-write."""
+
+    class Meta(_Meta):
+        base = "stats"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    value = NumberAttribute(default=0)
+
+
 MODELS: tuple[type[Model], ...] = (
     Dispute,
     Case,
@@ -258,6 +278,7 @@ MODELS: tuple[type[Model], ...] = (
     ApiKey,
     Subscriber,
     DevSms,
+    Stat,
 )
 
 _bound: tuple[str, str] | None = None

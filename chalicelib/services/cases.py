@@ -27,6 +27,21 @@ class Actor:
     key_id: str | None = None  # liaison / operator
 
 
+def audit_event(case: Case, version: int, **fields: Any) -> Event:
+    """An audit event carrying the case's context (company, lane, region, deadline in force)."""
+    return Event(
+        case.case_id,
+        version,
+        company=case.company,
+        kind=case.kind,
+        lane=case.lane,
+        region=case.phone_region,
+        case_created_at=case.created_at,
+        due_at=case.due_at,
+        **fields,
+    )
+
+
 def load_case(actor: Actor, case_id: str) -> Case:
     """The case if this actor may see it; another person's or company's case is 404."""
     case = case_store.get_case(case_id) if looks_like("C", case_id) else None
@@ -181,8 +196,8 @@ def take_action(
     settled = decision.terminal and workflow.state(decision.to_state).settled
     expires = now + SETTLED_RETENTION if settled else None
     updated.expires_at = expires
-    event = Event(
-        case.case_id,
+    event = audit_event(
+        case,
         version,
         action=action,
         actor=actor.role,
@@ -272,8 +287,8 @@ def _reroute(
             "note": case.note,
         },
     )
-    event = Event(
-        case_id,
+    event = audit_event(
+        target_case,
         1,
         action="rerouted_in",
         actor="liaison",

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters import case_store, guards, outbox_store
-from chalicelib.adapters.tables import Case, Dispute, Event, Guard, OutboxMessage
+from chalicelib.adapters.tables import Case, Dispute, Guard, OutboxMessage
 from chalicelib.config import Settings
 from chalicelib.domain import clock, timers
 from chalicelib.domain.directory import Directory, load_directory
@@ -16,7 +16,7 @@ from chalicelib.domain.errors import Problem, not_found, unauthenticated
 from chalicelib.domain.ids import new_case_id, new_dispute_id
 from chalicelib.domain.intake import DisputeItem, extra_advice, parse_dispute
 from chalicelib.domain.workflow import Workflow, load_workflow
-from chalicelib.services.cases import Actor, history
+from chalicelib.services.cases import Actor, audit_event, history
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY = 128
@@ -157,8 +157,8 @@ def file_dispute(
         )
         cases.append(case)
         events.append(
-            Event(
-                case_id,
+            audit_event(
+                case,
                 1,
                 action="file",
                 actor="user",
