@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain import advice
 from chalicelib.domain.directory import Directory
 from chalicelib.domain.errors import FieldError, Problem, validation_failed
 
@@ -114,13 +115,4 @@ def parse_dispute(body: dict[str, Any], directory: Directory) -> DisputeRequest:
 
 def extra_advice(item: DisputeItem) -> list[dict[str, str]]:
     """Triage advice that comes before the company's own steps."""
-    advice = []
-    if item.reason == "fraud_suspected":
-        advice.append(
-            {
-                "code": "report_fraud",
-                "text": "如怀疑有人冒用您的号码注册账号实施诈骗，"
-                "请拨打96110反诈专线或向公安机关报案。",
-            }
-        )
-    return advice
+    return [advice.item("report_fraud")] if item.reason == "fraud_suspected" else []

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from chalicelib.domain import advice
 from chalicelib.domain.errors import Problem
 
 ACTORS = ("user", "liaison", "operator", "scheduler")
@@ -123,6 +124,7 @@ class Workflow:
         initial_state: str,
         initial_arm: tuple[str, ...],
         dispute_sms: tuple[str, ...],
+        outside_steps: Mapping[str, str] | None = None,
     ) -> None:
         self.states = states
         self.timers = timers
@@ -130,6 +132,7 @@ class Workflow:
         self.initial_state = initial_state
         self.initial_arm = initial_arm
         self.dispute_sms = dispute_sms
+        self.outside_steps = dict(outside_steps or {})
 
     # -- questions the services ask -------------------------------------------------------
     def state(self, name: str) -> State:
@@ -143,6 +146,12 @@ class Workflow:
 
     def actions_for(self, actor: str, state: str) -> list[str]:
         return [a.name for a in self.actions.values() if a.actor == actor and state in a.sources]
+
+    def outside_step(self, kind: str, lane: str) -> str | None:
+        """The advice naming where the person can turn next, outside recount."""
+        if lane == "fraud" and "fraud_lane" in self.outside_steps:
+            return self.outside_steps["fraud_lane"]
+        return self.outside_steps.get(kind)
 
     def all_templates(self) -> set[str]:
         names = set(self.dispute_sms)
@@ -256,7 +265,15 @@ def parse_workflow(data: Any, path: Path) -> Workflow:
     top = r.mapping(
         data,
         "(top)",
-        {"schema_version", "initial", "dispute_sms", "states", "timers", "actions"},
+        {
+            "schema_version",
+            "initial",
+            "dispute_sms",
+            "outside_steps",
+            "states",
+            "timers",
+            "actions",
+        },
         {"schema_version", "initial", "states", "timers", "actions"},
     )
     if top["schema_version"] != 1:
@@ -379,6 +396,15 @@ def parse_workflow(data: Any, path: Path) -> Workflow:
     for i, name in enumerate(dispute_sms):
         if name not in templates:
             raise r.fail(f"dispute_sms[{i}]", f"no template templates/sms/{name}.txt.j2")
+    outside = r.mapping(
+        top.get("outside_steps") or {},
+        "outside_steps",
+        {"fraud_lane", "accounts", "sim_cards"},
+        set(),
+    )
+    for key, name in outside.items():
+        if r.name(name, f"outside_steps.{key}") not in advice.names():
+            raise r.fail(f"outside_steps.{key}", f"no advice templates/advice/{name}.txt.j2")
     return Workflow(
         states,
         timers,
@@ -386,6 +412,7 @@ def parse_workflow(data: Any, path: Path) -> Workflow:
         initial["state"],
         r.names(initial.get("arm"), "initial.arm", timer_names),
         dispute_sms,
+        outside,
     )
 
 

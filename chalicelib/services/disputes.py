@@ -10,7 +10,7 @@ from typing import Any
 from chalicelib.adapters import case_store, guards, outbox_store
 from chalicelib.adapters.tables import Case, Dispute, Guard, OutboxMessage
 from chalicelib.config import Settings
-from chalicelib.domain import clock, timers
+from chalicelib.domain import advice, clock, timers
 from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.errors import Problem, not_found, unauthenticated
 from chalicelib.domain.ids import new_case_id, new_dispute_id
@@ -94,6 +94,10 @@ def case_view(
     for name in ("note", "response", "routed_from"):
         if getattr(case, name):
             view[name] = getattr(case, name)
+    if case.state in ("escalated", "disputed_closed"):
+        step = workflow.outside_step(case.kind, case.lane)
+        if step:
+            view["outside_step"] = advice.item(step)
     if next_steps is not None:
         view["next_steps"] = next_steps
     return view
