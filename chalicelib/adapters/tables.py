@@ -267,6 +267,7 @@ class Stat(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     value = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)  # markers and drill-down entries; counters never
 
 
 MODELS: tuple[type[Model], ...] = (

@@ -390,7 +390,8 @@ def iso_week(moment: datetime) -> str:
 
 def parse_week(text: str) -> date:
     """The Monday of an ISO week written YYYY-Www; ValueError when it is not one."""
-    if len(text) != 8 or text[4:6] != "-W" or not (text[:4] + text[6:]).isdigit():
+    digits = text[:4] + text[6:]
+    if len(text) != 8 or text[4:6] != "-W" or not (digits.isascii() and digits.isdigit()):
         raise ValueError("must be an ISO week like 2026-W48")
     return date.fromisocalendar(int(text[:4]), int(text[6:]), 1)
 

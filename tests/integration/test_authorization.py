@@ -99,11 +99,17 @@ EXPECTED: dict[tuple[str, str], tuple[int | str, ...]] = {
         (401, 401, 401, 401, 403, 403, 200, 401, 401),
     ("GET", "/v1/admin/hotspots"):
         (401, 401, 401, 401, 403, 403, 200, 401, 401),
+    ("GET", "/v1/admin/hotspots/cases"):
+        (401, 401, 401, 401, 403, 403, 200, 401, 401),
+    ("GET", "/v1/admin/cases.csv"):
+        (401, 401, 401, 401, 403, 403, 200, 401, 401),
+    ("GET", "/v1/liaison/directory-status"):
+        (401, 401, 401, 401, 200, 200, 403, 401, 401),
 }
 # fmt: on
 
 # Public: no authentication at all (checked separately: never 401).
-PUBLIC_PATHS = {"/v1/healthz", "/openapi.json", "/v1/directory"}
+PUBLIC_PATHS = {"/v1/healthz", "/openapi.json", "/v1/directory", "/v1/scorecard"}
 
 
 def is_public(path: str) -> bool:
@@ -398,6 +404,11 @@ BUILDERS: dict[tuple[str, str], Callable[[Cast, int], Request]] = {
     ("DELETE", "/v1/admin/liaison-keys/{key_id}"): _revoke_key,
     ("GET", "/v1/admin/stats"): _plain_get("/v1/admin/stats"),
     ("GET", "/v1/admin/hotspots"): _plain_get("/v1/admin/hotspots"),
+    ("GET", "/v1/admin/hotspots/cases"): _plain_get(
+        "/v1/admin/hotspots/cases?week=2026-W48&region=%E5%8C%97%E4%BA%AC%E5%B8%82&company=tencent"
+    ),
+    ("GET", "/v1/admin/cases.csv"): _plain_get("/v1/admin/cases.csv"),
+    ("GET", "/v1/liaison/directory-status"): _plain_get("/v1/liaison/directory-status"),
 }
 
 
