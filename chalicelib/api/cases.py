@@ -13,7 +13,7 @@ from chalicelib.domain import clock
 from chalicelib.domain.errors import Problem
 from chalicelib.domain.workflow import PARAMS, load_workflow
 from chalicelib.services import cases, disputes, queues
-from chalicelib.services.disputes import case_view
+from chalicelib.services.views import case_view
 
 bp = Blueprint(__name__)
 
@@ -74,7 +74,7 @@ def _case_response(case, view: dict, status: int = 200) -> Response:
 
 def _staff_case(req: ApiRequest, role: str) -> Response:
     case = cases.load_case(req.actor, req.params["case_id"])
-    view = cases.staff_view(case, load_workflow(), clock.now(), role)
+    view = case_view(case, load_workflow(), clock.now(), role)
     view["history"] = cases.history(case.case_id, role)
     return _case_response(case, view)
 
@@ -87,11 +87,7 @@ def _transition(req: ApiRequest, role: str) -> Response:
         req.body,
         cases.parse_if_match(req.headers.get("if-match")),
     )
-    if role == "user":
-        view = case_view(case, load_workflow(), clock.now())
-    else:
-        view = cases.staff_view(case, load_workflow(), clock.now(), role)
-    return _case_response(case, view)
+    return _case_response(case, case_view(case, load_workflow(), clock.now(), role))
 
 
 # -- the person ----------------------------------------------------------------------------
@@ -191,7 +187,7 @@ def liaison_batch(req: ApiRequest):
                 {
                     "case_id": item["case_id"],
                     "status": 200,
-                    "case": cases.staff_view(case, workflow, now, "liaison"),
+                    "case": case_view(case, workflow, now, "liaison"),
                 }
             )
         except Problem as problem:

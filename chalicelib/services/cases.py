@@ -323,30 +323,3 @@ def history(case_id: str, role: str) -> list[dict[str, Any]]:
             item["internal_note"] = e.internal_note
         out.append(item)
     return out
-
-
-def staff_view(case: Case, workflow: Workflow, now: datetime, role: str) -> dict[str, Any]:
-    """A case as a liaison or operator sees it: the number masked, with its region only."""
-    view: dict[str, Any] = {
-        "case_id": case.case_id,
-        "company": case.company,
-        "kind": case.kind,
-        "lane": case.lane,
-        "reason": case.reason,
-        "reported_count": int(case.reported_count),
-        "expected_count": int(case.expected_count),
-        "state": case.state,
-        "action_on": case.action_on,
-        "version": int(case.version),
-        "due_at": case.due_at,
-        "overdue": timers.is_overdue(case.due_at, now),
-        "phone_masked": case.phone_masked,
-        "phone_region": case.phone_region,
-        "created_at": case.created_at,
-        "updated_at": case.updated_at,
-        "allowed_actions": workflow.actions_for(role, case.state),
-    }
-    for name in ("note", "response", "routed_from"):
-        if getattr(case, name):
-            view[name] = getattr(case, name)
-    return view

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from chalicelib.adapters import case_store, guards, outbox_store
 from chalicelib.adapters.tables import Case, Dispute, Guard, OutboxMessage
 from chalicelib.config import Settings
-from chalicelib.domain import advice, clock, timers
+from chalicelib.domain import clock, timers
 from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.errors import Problem, not_found, unauthenticated
 from chalicelib.domain.ids import new_case_id, new_dispute_id
 from chalicelib.domain.intake import DisputeItem, extra_advice, parse_dispute
-from chalicelib.domain.workflow import Workflow, load_workflow
+from chalicelib.domain.workflow import load_workflow
 from chalicelib.services.cases import Actor, audit_event, history
+from chalicelib.services.views import case_view
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY = 128
@@ -68,39 +69,6 @@ def _next_steps(directory: Directory, item: DisputeItem, carrier_name: str) -> d
         # Triage: the carrier's 二次号码焕新 unbinds every account made before re-issue.
         steps["number_renewal_first"] = _renewal_routes(directory, carrier_name)
     return steps
-
-
-def case_view(
-    case: Case, workflow: Workflow, now: datetime, next_steps: dict | None = None
-) -> dict:
-    view = {
-        "case_id": case.case_id,
-        "dispute_id": case.dispute_id,
-        "company": case.company,
-        "kind": case.kind,
-        "lane": case.lane,
-        "reason": case.reason,
-        "reported_count": int(case.reported_count),
-        "expected_count": int(case.expected_count),
-        "state": case.state,
-        "action_on": case.action_on,
-        "version": int(case.version),
-        "due_at": case.due_at,
-        "overdue": timers.is_overdue(case.due_at, now),
-        "created_at": case.created_at,
-        "updated_at": case.updated_at,
-        "allowed_actions": workflow.actions_for("user", case.state),
-    }
-    for name in ("note", "response", "routed_from"):
-        if getattr(case, name):
-            view[name] = getattr(case, name)
-    if case.state in ("escalated", "disputed_closed"):
-        step = workflow.outside_step(case.kind, case.lane)
-        if step:
-            view["outside_step"] = advice.item(step)
-    if next_steps is not None:
-        view["next_steps"] = next_steps
-    return view
 
 
 def file_dispute(
@@ -175,7 +143,11 @@ def file_dispute(
         locks[item.company] = Guard(f"open#{actor.phone_key}#{item.company}", ref=case_id)
         views.append(
             case_view(
-                case, workflow, now, _next_steps(directory, item, holder.data.get("carrier", ""))
+                case,
+                workflow,
+                now,
+                "user",
+                _next_steps(directory, item, holder.data.get("carrier", "")),
             )
         )
     dispute = Dispute(
@@ -251,7 +223,7 @@ def get_dispute(actor: Actor, dispute_id: str) -> dict:
     workflow, directory, now = load_workflow(), load_directory(), clock.now()
     cases = []
     for case in case_store.get_cases(dispute.case_ids):
-        view = case_view(case, workflow, now, directory.next_steps(case.company))
+        view = case_view(case, workflow, now, "user", directory.next_steps(case.company))
         view["history"] = history(case.case_id, "user")
         cases.append(view)
     return {
@@ -276,7 +248,9 @@ def list_disputes(actor: Actor) -> dict:
                 "kind": d.kind,
                 "created_at": d.created_at,
                 "cases": [
-                    case_view(all_cases[i], workflow, now) for i in d.case_ids if i in all_cases
+                    case_view(all_cases[i], workflow, now, "user")
+                    for i in d.case_ids
+                    if i in all_cases
                 ],
             }
             for d in disputes

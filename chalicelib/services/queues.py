@@ -12,7 +12,8 @@ from chalicelib.domain.directory import load_directory
 from chalicelib.domain.errors import FieldError, validation_failed
 from chalicelib.domain.workflow import ACTION_ON, load_workflow
 from chalicelib.services import paging
-from chalicelib.services.cases import Actor, staff_view
+from chalicelib.services.cases import Actor
+from chalicelib.services.views import case_view
 
 
 def _choice(value: str | None, name: str, options: list[str] | tuple[str, ...]) -> str | None:
@@ -42,7 +43,7 @@ def liaison_queue(settings: Settings, actor: Actor, query: dict[str, str]) -> di
     if overdue is False:
         items = [c for c in items if not timers.is_overdue(c.due_at, now)]
     return {
-        "items": [staff_view(c, workflow, now, "liaison") for c in items],
+        "items": [case_view(c, workflow, now, "liaison") for c in items],
         "next_cursor": paging.encode(settings.token_key, scope, next_key),
     }
 
@@ -64,6 +65,6 @@ def admin_cases(settings: Settings, query: dict[str, str]) -> dict[str, Any]:
         start=start,
     )
     return {
-        "items": [staff_view(c, workflow, now, "operator") for c in items],
+        "items": [case_view(c, workflow, now, "operator") for c in items],
         "next_cursor": paging.encode(settings.token_key, scope, next_key),
     }
