@@ -178,6 +178,24 @@ def _page(results, limit: int) -> tuple[list[Case], dict | None]:
     return items, (results.last_evaluated_key if len(items) >= limit else None)
 
 
+def _newest_page(
+    index, key: str, clauses: list, limit: int, start: dict | None
+) -> tuple[list[Case], dict | None]:
+    """One page of an index partition, newest first, with the given filters all applied."""
+    condition = None
+    for clause in clauses:
+        if clause is not None:
+            condition = clause if condition is None else condition & clause
+    results = index.query(
+        key,
+        filter_condition=condition,
+        scan_index_forward=False,
+        limit=limit,
+        last_evaluated_key=start,
+    )
+    return _page(results, limit)
+
+
 def company_queue(
     company: str,
     *,
@@ -188,22 +206,12 @@ def company_queue(
     start: dict | None,
 ) -> tuple[list[Case], dict | None]:
     """A company's cases, newest first, filtered; a page and the key to continue from."""
-    condition = None
-    for clause in (
+    clauses = [
         Case.state == state if state else None,
         Case.action_on == action_on if action_on else None,
         Case.due_at <= overdue_at if overdue_at else None,
-    ):
-        if clause is not None:
-            condition = clause if condition is None else condition & clause
-    results = Case.company_queue.query(
-        company,
-        filter_condition=condition,
-        scan_index_forward=False,
-        limit=limit,
-        last_evaluated_key=start,
-    )
-    return _page(results, limit)
+    ]
+    return _newest_page(Case.company_queue, company, clauses, limit, start)
 
 
 def cases_in_state(
@@ -214,21 +222,12 @@ def cases_in_state(
     limit: int,
     start: dict | None,
 ) -> tuple[list[Case], dict | None]:
-    condition = None
-    for clause in (
+    """Cases in one state across companies (the operators' view), newest first."""
+    clauses = [
         Case.company == company if company else None,
         Case.due_at <= overdue_at if overdue_at else None,
-    ):
-        if clause is not None:
-            condition = clause if condition is None else condition & clause
-    results = Case.by_state.query(
-        state,
-        filter_condition=condition,
-        scan_index_forward=False,
-        limit=limit,
-        last_evaluated_key=start,
-    )
-    return _page(results, limit)
+    ]
+    return _newest_page(Case.by_state, state, clauses, limit, start)
 
 
 def erase_dispute(
