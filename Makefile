@@ -72,3 +72,14 @@ bench: $(if $(wildcard scripts/bench.py),$(STAMP)) ## Run scripts/bench.py, if t
 
 clean: ## Remove .venv and .local
 	rm -rf "$(VENV)" .local
+
+.PHONY: browser-deps
+browser-deps: ## Debian's chromium and a CJK font for the browser tests, if missing
+	@if [ -x /usr/bin/chromium ] && fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		echo "chromium and a CJK font are installed"; \
+	else \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium fonts-wqy-microhei; \
+	fi

@@ -38,16 +38,25 @@ def _required(name: str) -> str:
     return value
 
 
+def _demo_speed(stage: str) -> float:
+    """`make run`'s demo clock (stage local only): lifetimes of codes and sessions stretch by
+    the same factor, so they still last minutes of real time and a person can sign in."""
+    raw = os.environ.get("RECOUNT_DEMO_CLOCK_SPEED", "")
+    return float(raw) if stage == "local" and raw else 1.0
+
+
 def settings() -> Settings:
+    stage = os.environ.get("RECOUNT_STAGE", "local")
+    speed = _demo_speed(stage)
     return Settings(
-        stage=os.environ.get("RECOUNT_STAGE", "local"),
+        stage=stage,
         table_prefix=os.environ.get("RECOUNT_TABLE_PREFIX", "recount-local"),
         region=os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION", "ap-east-1"),
         kms_key_id=os.environ.get("RECOUNT_KMS_KEY_ID", "alias/recount-local"),
         hmac_key=_required("RECOUNT_HMAC_KEY").encode(),
         token_key=_required("RECOUNT_TOKEN_KEY").encode(),
         sms_signature=os.environ.get("RECOUNT_SMS_SIGNATURE", "【recount】"),
-        session_ttl_seconds=int(os.environ.get("RECOUNT_SESSION_TTL_SECONDS", "1800")),
+        session_ttl_seconds=int(int(os.environ.get("RECOUNT_SESSION_TTL_SECONDS", "1800")) * speed),
         timer_shards=int(os.environ.get("RECOUNT_TIMER_SHARDS", "4")),
-        code_ttl_seconds=int(os.environ.get("RECOUNT_CODE_TTL_SECONDS", "300")),
+        code_ttl_seconds=int(int(os.environ.get("RECOUNT_CODE_TTL_SECONDS", "300")) * speed),
     )

@@ -7,6 +7,10 @@
    8000);
 4. pumps the scheduler and the outbox dispatcher every few seconds (see `pump_once`).
 
+RECOUNT_DEMO_CLOCK_SPEED=3600 make run makes the service's clock run 3600 times faster (one
+hour per second) in both processes, so deadlines, reminders and escalations can be walked
+through in minutes (see `prepare_demo_clock`).
+
 Ctrl-C (or SIGTERM) stops both servers and exits 0. If either server dies, the other is
 stopped and the exit status is non-zero. Standard library and the project's own dependencies
 only; everything AWS goes to the local moto server, never to a real account.
@@ -28,6 +32,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -50,6 +55,11 @@ MOTO_START_TIMEOUT_S = 30.0
 API_START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 PUMP_INTERVAL_S = 2.0
+# Read by chalicelib/domain/clock.py (stage local only) in every process that is given them.
+DEMO_CLOCK_SPEED_ENV = "RECOUNT_DEMO_CLOCK_SPEED"
+# The real instant the demo clock starts from, the same for every process of one `make run`.
+DEMO_CLOCK_EPOCH_ENV = "RECOUNT_DEMO_CLOCK_EPOCH"
+MAX_DEMO_CLOCK_SPEED = 1_000_000.0
 
 # (national number, ID last 6, status, carrier): what the number registry stand-in answers.
 DEMO_SUBSCRIBERS: tuple[tuple[str, str, str, str], ...] = (
@@ -132,6 +142,55 @@ def configure_environment(moto_port: int) -> dict[str, str]:
     return dict(os.environ)
 
 
+# --- demo clock ------------------------------------------------------------------------------
+
+
+def demo_clock_speed(environ: dict[str, str] | None = None) -> float | None:
+    """RECOUNT_DEMO_CLOCK_SPEED as a factor above 1, or None when unset (real time)."""
+    raw = (environ if environ is not None else os.environ).get(DEMO_CLOCK_SPEED_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        speed = float(raw)
+    except ValueError:
+        raise StartupError(f"{DEMO_CLOCK_SPEED_ENV}={raw!r} is not a number") from None
+    if not 1 <= speed <= MAX_DEMO_CLOCK_SPEED:
+        raise StartupError(
+            f"{DEMO_CLOCK_SPEED_ENV}={raw} must be between 1 and {MAX_DEMO_CLOCK_SPEED:.0f}"
+        )
+    return None if speed == 1 else speed
+
+
+def prepare_demo_clock(env: dict[str, str]) -> float | None:
+    """Checks the speed and fixes one epoch for the pump (this process) and the API process
+    (`env`), so both read the same demo time; then installs the clock here."""
+    speed = demo_clock_speed(env)
+    if speed is None:
+        return None
+    if not env.get(DEMO_CLOCK_EPOCH_ENV):
+        epoch = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        env[DEMO_CLOCK_EPOCH_ENV] = epoch
+    os.environ[DEMO_CLOCK_SPEED_ENV] = env[DEMO_CLOCK_SPEED_ENV]
+    os.environ[DEMO_CLOCK_EPOCH_ENV] = env[DEMO_CLOCK_EPOCH_ENV]
+    install_demo_clock()
+    return speed
+
+
+def install_demo_clock() -> float | None:
+    """This process's clock, from the environment (chalicelib.domain.clock.from_environment
+    honours the demo speed in stage local only; chalicelib.config stretches code and session
+    lifetimes by the same speed). The API process reads the same variables by itself."""
+    speed = demo_clock_speed()
+    if speed is None:
+        return None
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from chalicelib.domain import clock
+
+    clock.use(clock.from_environment())
+    return speed
+
+
 # --- processes -------------------------------------------------------------------------------
 
 
@@ -160,6 +219,25 @@ def venv_tool(name: str) -> str | None:
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
     return shutil.which(name)
+
+
+def moto_command(moto_server: str, port: int) -> list[str]:
+    return [moto_server, "-H", HOST, "-p", str(port)]
+
+
+def api_command(chalice: str, port: int) -> list[str]:
+    """`chalice local` for this stage."""
+    return [
+        chalice,
+        "local",
+        "--stage",
+        STAGE,
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        autoreload_flag(),
+    ]
 
 
 @dataclass
@@ -323,8 +401,14 @@ def write_demo(demo: dict[str, Any]) -> None:
     tmp.replace(DEMO_FILE)
 
 
-def summary(demo: dict[str, Any]) -> str:
+def summary(demo: dict[str, Any], speed: float | None = None) -> str:
     base = demo["base_url"]
+    clock_line = (
+        f"\n  demo clock      {speed:g}x real time ({DEMO_CLOCK_SPEED_ENV}); codes and sessions"
+        " still last minutes\n"
+        if speed
+        else ""
+    )
     subscribers = "\n".join(
         f"    {s['phone']}  ID last 6 {s['id_last6']}  ({s['status']})" for s in demo["subscribers"]
     )
@@ -336,8 +420,9 @@ recount is running (stage {STAGE}) — Ctrl-C stops it.
 {subscribers}
   keys            {DEMO_FILE.relative_to(ROOT)} (operator key and one liaison key per company)
   SMS "sent"      BASE={base}
-                  curl "$BASE/dev/sms?phone=13800138000"
-"""
+                  curl "$BASE/dev/sms?phone=13800138000"   or open $BASE/dev/inbox
+  pages           {base}/  {base}/console  {base}/dashboard
+{clock_line}"""
 
 
 # --- scheduler and dispatcher pump -----------------------------------------------------------
@@ -345,13 +430,15 @@ recount is running (stage {STAGE}) — Ctrl-C stops it.
 
 def pump_once(settings: Settings) -> None:
     """One local turn of the background work AWS runs on its own: `chalice local` serves HTTP
-    only, so the scheduler tick (due timers, then due SMS — the outbox stream's work too) is
-    pumped here every PUMP_INTERVAL_S seconds from a background thread."""
+    only, so the scheduler tick (due timers, then due SMS — the outbox stream's work too) and
+    the statistics aggregator (reading the audit stream) are pumped here every
+    PUMP_INTERVAL_S seconds from a background thread."""
     from chalicelib.adapters import tables
-    from chalicelib.services import scheduler
+    from chalicelib.services import scheduler, stats
 
     tables.bind(settings)
     counts = scheduler.tick(settings)
+    counts["stats_counted"] = stats.pump_audit_stream(settings)
     if any(counts.values()):
         log.info("pump: %s", ", ".join(f"{k}={v}" for k, v in counts.items() if v))
 
@@ -392,6 +479,7 @@ def run() -> int:
         raise StartupError("moto_server or chalice is not installed; run `make run`, not python")
 
     env = configure_environment(moto_port)
+    speed = prepare_demo_clock(env)  # the pump's clock; the API process's is set up alike
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from chalicelib import config
@@ -404,9 +492,7 @@ def run() -> int:
     signal.signal(signal.SIGINT, _raise_interrupted)
     signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
-        moto = start_child(
-            "moto server", [moto_server, "-H", HOST, "-p", str(moto_port)], env, MOTO_LOG
-        )
+        moto = start_child("moto server", moto_command(moto_server, moto_port), env, MOTO_LOG)
         children.append(moto)
         wait_until_answering(f"http://{HOST}:{moto_port}/moto-api/", moto, MOTO_START_TIMEOUT_S)
         log.info("moto server answers on %s:%s", HOST, moto_port)
@@ -415,22 +501,7 @@ def run() -> int:
         write_demo(demo)
         log.info("wrote %s", DEMO_FILE.relative_to(ROOT))
 
-        api = start_child(
-            "chalice local",
-            [
-                chalice,
-                "local",
-                "--stage",
-                STAGE,
-                "--host",
-                HOST,
-                "--port",
-                str(api_port),
-                autoreload_flag(),
-            ],
-            env,
-            None,
-        )
+        api = start_child("chalice local", api_command(chalice, api_port), env, None)
         children.append(api)
         wait_until_answering(
             f"{base_url}/v1/healthz", api, API_START_TIMEOUT_S, ok=lambda status: status == 200
@@ -438,7 +509,7 @@ def run() -> int:
         threading.Thread(
             target=pump_forever, args=(settings, stop_pump), name="pump", daemon=True
         ).start()
-        print(summary(demo), flush=True)
+        print(summary(demo, speed), flush=True)
 
         while True:
             for child in children:

@@ -1,0 +1,310 @@
+// The liaison console (/console): sign in with the company's key, work the queue, act on a
+// case. Every transition carries If-Match with the case version the liaison was looking at.
+"use strict";
+
+(function () {
+  const R = window.Recount;
+  const { h, label, api } = R;
+  const KEY = "recount.liaison.key";
+  const PAGE_SIZE = 25;
+
+  const $ = (id) => document.getElementById(id);
+  const views = { signin: $("view-signin"), queue: $("view-queue"), case: $("view-case") };
+  const errorBox = $("error");
+  const noticeBox = $("notice");
+  let directory = null;
+  let cursor = null;
+  let current = null; // the case on screen
+
+  const key = () => R.store.get(KEY);
+
+  function resetMessages() {
+    R.showMessage(errorBox, "");
+    R.showMessage(noticeBox, "");
+  }
+
+  function fail(err) {
+    if (err && (err.status === 401 || err.status === 403)) {
+      R.store.remove(KEY);
+      R.showView(views, "signin");
+    }
+    R.showMessage(errorBox, R.errorText(err), true);
+  }
+
+  function companyName(k) {
+    const entry = directory && directory.entries.find((e) => e.key === k);
+    return entry ? entry.name_zh : k;
+  }
+
+  // -- sign in ------------------------------------------------------------------------------
+  async function signIn(event) {
+    event.preventDefault();
+    resetMessages();
+    const value = $("key").value.trim();
+    if (!value) {
+      R.markFieldErrors($("form-signin"), { problem: { errors: [{ field: "key", message: "required" }] } }, () => $("key"));
+      return;
+    }
+    try {
+      await api("GET", "/v1/liaison/cases?limit=1", { token: value });
+      R.store.set(KEY, value);
+      $("key").value = "";
+      await showQueue();
+    } catch (err) {
+      R.store.remove(KEY);
+      R.showMessage(errorBox, err.status === 401 ? "密钥无效或已被吊销。" : R.errorText(err), true);
+    }
+  }
+
+  function signOut() {
+    R.store.remove(KEY);
+    current = null;
+    R.showView(views, "signin");
+  }
+
+  // -- the queue ------------------------------------------------------------------------------
+  function filters() {
+    const params = new URLSearchParams();
+    for (const [name, id] of [["state", "f-state"], ["action_on", "f-action-on"], ["overdue", "f-overdue"]]) {
+      const value = $(id).value;
+      if (value) params.set(name, value);
+    }
+    params.set("limit", String(PAGE_SIZE));
+    return params;
+  }
+
+  async function showQueue(more) {
+    const params = filters();
+    if (more && cursor) params.set("cursor", cursor);
+    const { data } = await api("GET", "/v1/liaison/cases?" + params.toString(), { token: key() });
+    cursor = data.next_cursor;
+    const box = $("queue");
+    let body = box.querySelector("tbody");
+    if (!more || !body) {
+      R.clear(box);
+      if (!data.items.length) {
+        box.append(h("p", {}, "没有符合条件的案件。"));
+      } else {
+        box.append(
+          R.table("案件队列（最新的在前）",
+            ["案件编号", "状态", "待谁处理", "期限", "原因", "查询 / 期望", "号码"], []),
+        );
+      }
+      body = box.querySelector("tbody");
+    }
+    if (data.items.length) {
+      $("company-name").textContent = "：" + companyName(data.items[0].company);
+    }
+    for (const c of data.items) {
+      body.append(
+        h(
+          "tr",
+          { "data-case": c.case_id },
+          h("th", { scope: "row" },
+            h("button", { type: "button", class: "link", onclick: () => openCase(c.case_id) }, c.case_id)),
+          h("td", {}, R.stateBadge(c.state)),
+          h("td", {}, label("action_on", c.action_on)),
+          h("td", {}, R.timeEl(c.due_at), " ", R.overdueBadge(c)),
+          h("td", {}, label("reason", c.reason), c.lane === "fraud" ? h("strong", {}, "（涉诈）") : null),
+          h("td", { class: "num" }, c.reported_count + " → " + c.expected_count),
+          h("td", {}, c.phone_masked + " " + (c.phone_region || "")),
+        ),
+      );
+    }
+    $("more").hidden = !cursor;
+    if (views.queue.hidden) R.showView(views, "queue");
+  }
+
+  // -- one case -------------------------------------------------------------------------------
+  async function openCase(caseId) {
+    resetMessages();
+    try {
+      await loadCase(caseId);
+      R.showView(views, "case");
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  async function loadCase(caseId) {
+    const { data } = await api("GET", "/v1/liaison/cases/" + encodeURIComponent(caseId), { token: key() });
+    current = data;
+    renderCase(data);
+  }
+
+  function renderCase(c) {
+    $("case-title").textContent = "案件 " + c.case_id;
+    const box = R.clear($("case"));
+    box.append(
+      h(
+        "article",
+        { class: "card", "data-case": c.case_id, "data-version": String(c.version) },
+        h("div", { class: "card-head" },
+          h("h3", {}, companyName(c.company) + " · " + label("kind", c.kind)),
+          h("span", {}, R.stateBadge(c.state), " ", R.overdueBadge(c))),
+        h(
+          "dl",
+          { class: "meta" },
+          h("dt", {}, "版本"), h("dd", {}, String(c.version)),
+          h("dt", {}, "待谁处理"), h("dd", {}, label("action_on", c.action_on)),
+          h("dt", {}, "期限"), h("dd", {}, R.timeEl(c.due_at)),
+          h("dt", {}, "号码"), h("dd", {}, c.phone_masked + " " + (c.phone_region || "")),
+          h("dt", {}, "原因"), h("dd", {}, label("reason", c.reason)),
+          h("dt", {}, "通道"), h("dd", {}, label("lane", c.lane)),
+          h("dt", {}, "查询 / 期望"), h("dd", {}, c.reported_count + " → " + c.expected_count),
+          c.note ? [h("dt", {}, "申诉人说明"), h("dd", {}, c.note)] : null,
+          c.routed_from ? [h("dt", {}, "转自案件"), h("dd", {}, c.routed_from)] : null,
+          h("dt", {}, "提交时间"), h("dd", {}, R.timeEl(c.created_at)),
+        ),
+        c.response
+          ? h("div", { class: "notice" },
+              h("p", {}, h("strong", {}, "本企业答复：" + label("response_code", c.response.code))),
+              h("p", {}, c.response.message || ""))
+          : null,
+        h("div", { class: "case-layout" },
+          h("div", {}, h("h4", {}, "处理记录"), R.historyList(c.history)),
+          transitionForms(c)),
+      ),
+    );
+  }
+
+  function internalNote(c, name) {
+    return R.field(name + "-internal-" + c.case_id, "内部备注（选填，申诉人看不到）",
+      h("textarea", { maxlength: "500", rows: "2", name: "internal_note" }));
+  }
+
+  function transitionForms(c) {
+    const allowed = new Set(c.allowed_actions || []);
+    if (!allowed.size) return h("p", { class: "hint case-actions" }, "此案件当前没有可进行的操作。");
+    const forms = [];
+    const id = (name) => name + "-" + c.case_id;
+    if (allowed.has("acknowledge")) {
+      forms.push(transitionForm(c, "acknowledge", "受理案件", [
+        h("h4", {}, "受理"),
+        h("p", { class: "hint" }, "受理后请在答复期限内处理。"),
+        internalNote(c, "acknowledge"),
+      ]));
+    }
+    if (allowed.has("respond")) {
+      const codes = Object.entries(R.LABELS.response_code);
+      forms.push(transitionForm(c, "respond", "提交答复", [
+        h("h4", {}, "答复申诉人"),
+        R.field(id("response_code"), "处理结果",
+          h("select", { name: "response_code", required: true },
+            h("option", { value: "" }, "请选择"),
+            codes.map(([code, text]) => h("option", { value: code }, text)))),
+        R.field(id("accounts_affected"), "涉及账号数（选填）",
+          h("input", { type: "number", inputmode: "numeric", min: "0", max: "999", step: "1", name: "accounts_affected" })),
+        R.field(id("message"), "告诉申诉人做了什么（必填，200 字以内）",
+          h("textarea", { maxlength: "200", rows: "3", name: "message", required: true }),
+          "这段话会原样显示给申诉人。"),
+        internalNote(c, "respond"),
+      ]));
+    }
+    if (allowed.has("request_user_action")) {
+      forms.push(transitionForm(c, "request_user_action", "请申诉人操作", [
+        h("h4", {}, "需要申诉人操作"),
+        R.field(id("request-message"), "需要申诉人做什么（必填，200 字以内）",
+          h("textarea", { maxlength: "200", rows: "2", name: "message", required: true })),
+        internalNote(c, "request_user_action"),
+      ]));
+    }
+    if (allowed.has("misrouted")) {
+      const type = c.kind === "sim_cards" ? "carrier" : "company";
+      const targets = (directory ? directory.entries : []).filter((e) => e.type === type && e.key !== c.company);
+      forms.push(transitionForm(c, "misrouted", "转至其他企业", [
+        h("h4", {}, "不属于本企业"),
+        R.field(id("target_company"), "应由哪家企业处理",
+          h("select", { name: "target_company", required: true },
+            h("option", { value: "" }, "请选择"),
+            targets.map((e) => h("option", { value: e.key }, e.name_zh)))),
+        internalNote(c, "misrouted"),
+      ]));
+    }
+    return h("section", { class: "case-actions", "aria-label": "处理操作" }, forms);
+  }
+
+  function transitionForm(c, action, buttonText, contents) {
+    const form = h("form", { method: "post", novalidate: true, "data-action": action },
+      contents, h("div", { class: "actions" }, h("button", { type: "submit" }, buttonText)));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      resetMessages();
+      R.clearFieldErrors(form);
+      const body = { action };
+      const missing = [];
+      for (const control of form.querySelectorAll("[name]")) {
+        const value = control.value.trim();
+        if (!value) {
+          if (control.required) missing.push({ field: control.name, message: "required" });
+          continue;
+        }
+        body[control.name] = control.name === "accounts_affected" ? Number(value) : value;
+      }
+      const locate = (name) => form.querySelector("[name='" + name + "']");
+      if (missing.length) {
+        R.markFieldErrors(form, { problem: { errors: missing } }, locate);
+        return;
+      }
+      try {
+        const version = c.version;
+        const { data } = await api("POST", "/v1/liaison/cases/" + encodeURIComponent(c.case_id) + "/transitions", {
+          token: key(),
+          body,
+          ifMatch: version,
+        });
+        await loadCase(c.case_id);
+        R.showMessage(noticeBox, "已完成：" + label("action", action) + "。案件现在的状态：" + label("state", data.state) + "。");
+      } catch (err) {
+        if (err.status === 412) {
+          // Someone else changed the case first: show them what it is now.
+          await loadCase(c.case_id).catch(() => null);
+          const now = err.problem && err.problem.current_version;
+          R.showMessage(errorBox,
+            "提交未生效：在您查看之后，其他人已经更新了此案件" +
+            (now ? "（现在是第 " + now + " 版）" : "") +
+            "。页面已重新加载最新内容，请核对后再操作。", true);
+          return;
+        }
+        if (err.status === 422) R.markFieldErrors(form, err, locate);
+        if (err.code === "invalid_transition") await loadCase(c.case_id).catch(() => null);
+        fail(err);
+      }
+    });
+    return form;
+  }
+
+  // -- wiring --------------------------------------------------------------------------------
+  function fillFilters() {
+    const states = Object.entries(R.LABELS.state);
+    $("f-state").append(...states.map(([k, v]) => h("option", { value: k }, v)));
+    const whose = Object.entries(R.LABELS.action_on);
+    $("f-action-on").append(...whose.map(([k, v]) => h("option", { value: k }, v)));
+  }
+
+  $("form-signin").addEventListener("submit", signIn);
+  $("sign-out").addEventListener("click", signOut);
+  $("form-filter").addEventListener("submit", (event) => {
+    event.preventDefault();
+    resetMessages();
+    cursor = null;
+    showQueue().catch(fail);
+  });
+  $("more").addEventListener("click", () => showQueue(true).catch(fail));
+  $("back").addEventListener("click", () => {
+    resetMessages();
+    current = null;
+    showQueue().catch(fail);
+  });
+
+  fillFilters();
+  (async () => {
+    try {
+      directory = (await api("GET", "/v1/directory")).data;
+    } catch (err) {
+      directory = null;
+    }
+    if (key()) await showQueue().catch(fail);
+    else R.showView(views, "signin");
+  })();
+})();

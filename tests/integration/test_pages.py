@@ -1,0 +1,249 @@
+"""The HTML pages and their assets through Chalice's test client (no browser): zh-CN, strict
+security headers, no inline or foreign script, /dev/inbox only in stage local, and the
+directory route the dispute form is built from (SPEC §1, §6 pages, §9)."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from chalicelib import config
+from chalicelib.adapters.tables import DevSms
+from chalicelib.api import pages
+from chalicelib.domain.actions import RESPONSE_CODES
+from chalicelib.domain.directory import CONFIDENCES, METHODS, load_directory
+from chalicelib.domain.identity import phone_hmac
+from chalicelib.domain.intake import KINDS, REASONS
+from chalicelib.domain.workflow import ACTION_ON, ACTORS, load_workflow
+from tests.integration.helpers import ACTIVE_PHONE, assert_problem, header, request_code
+from tests.support import Api
+
+PAGES = ["/", "/console", "/dashboard", "/dev/inbox"]
+ASSETS = {
+    "app.css": "text/css",
+    "common.js": "text/javascript",
+    "person.js": "text/javascript",
+    "console.js": "text/javascript",
+    "dashboard.js": "text/javascript",
+    "inbox.js": "text/javascript",
+}
+
+
+class Markup(HTMLParser):
+    """What a page loads and how it is labelled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.html_lang: str | None = None
+        self.scripts: list[dict[str, str | None]] = []
+        self.links: list[dict[str, str | None]] = []
+        self.inputs: list[dict[str, str | None]] = []
+        self.label_for: set[str] = set()
+        self.headings: list[int] = []
+        self.inline_handlers: list[str] = []
+        self.style_attributes = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.inline_handlers += [name for name in a if name.startswith("on")]
+        self.style_attributes += "style" in a
+        if tag == "html":
+            self.html_lang = a.get("lang")
+        elif tag == "script":
+            self.scripts.append(a)
+        elif tag == "link":
+            self.links.append(a)
+        elif tag in ("input", "select", "textarea"):
+            self.inputs.append(a)
+        elif tag == "label" and a.get("for"):
+            self.label_for.add(a["for"])
+        elif re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+
+
+def parse(body: str) -> Markup:
+    markup = Markup()
+    markup.feed(body)
+    return markup
+
+
+def demo_file(tmp_path, monkeypatch, subscribers) -> None:
+    path = tmp_path / "demo.json"
+    path.write_text(json.dumps({"subscribers": subscribers}), encoding="utf-8")
+    monkeypatch.setenv(pages.DEMO_FILE_ENV, str(path))
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_each_page_is_zh_cn_html_with_strict_security_headers(client, path, tmp_path, monkeypatch):
+    demo_file(tmp_path, monkeypatch, [])
+    r = client.http.get(path)
+    assert r.status_code == 200, r.body
+    assert header(r, "Content-Type") == "text/html; charset=utf-8"
+    csp = header(r, "Content-Security-Policy") or ""
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["object-src"] == "'none'"
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert header(r, "X-Frame-Options") == "DENY"
+    assert header(r, "Referrer-Policy") == "no-referrer"
+    assert header(r, "X-Content-Type-Options") == "nosniff"
+    assert header(r, "Cache-Control") == "no-store"
+    assert header(r, "Set-Cookie") is None  # credentials travel in a header, never a cookie
+
+    body = r.body.decode() if isinstance(r.body, bytes) else r.body
+    markup = parse(body)
+    assert markup.html_lang == "zh-CN"
+    assert "<!doctype html>" in body.lower()
+    # Every script is a same-origin file, except the labels, which are data (not executed).
+    for script in markup.scripts:
+        if script.get("type") == "application/json":
+            continue
+        assert script.get("src", "").startswith("/assets/"), script
+    for link in markup.links:
+        href = link.get("href") or ""
+        assert href.startswith("/assets/") or href == "data:,", link
+    assert not re.search(r"(src|href)=\"(https?:)?//", body), "nothing from another origin"
+    assert not markup.inline_handlers and markup.style_attributes == 0
+    # A label for every control; headings start at h1 and never skip a level.
+    for control in markup.inputs:
+        assert control.get("id") in markup.label_for, control
+    assert markup.headings and markup.headings[0] == 1
+    for before, after in zip(markup.headings, markup.headings[1:], strict=False):
+        assert after <= before + 1, markup.headings
+
+
+def test_the_labels_are_json_data_that_cannot_close_the_script(client):
+    body = client.http.get("/").body.decode()
+    match = re.search(
+        r'<script type="application/json" id="recount-labels">(.*?)</script>', body, re.S
+    )
+    assert match
+    assert "<" not in match.group(1)  # |tojson escapes <, > and & inside the block
+    assert json.loads(match.group(1)) == pages.LABELS
+
+
+def test_every_code_the_pages_show_has_a_chinese_label():
+    workflow = load_workflow()
+    labels = pages.LABELS
+    assert set(labels["state"]) == set(workflow.states)
+    assert set(workflow.actions) | {"file", "rerouted_in"} == set(labels["action"])
+    assert set(labels["reason"]) == set(REASONS)
+    assert set(labels["response_code"]) == set(RESPONSE_CODES)
+    assert set(labels["action_on"]) == set(ACTION_ON)
+    assert set(labels["actor"]) == set(ACTORS)
+    assert set(labels["confidence"]) == set(CONFIDENCES)
+    assert set(labels["method"]) == set(METHODS)
+    assert set(labels["kind"]) == set(KINDS)
+    for group in labels.values():
+        for text in group.values():
+            assert re.search(r"[\u4e00-\u9fff]", text), text
+
+
+def test_dev_inbox_is_absent_outside_the_local_stage(world):
+    from chalice.test import Client
+
+    from app import app
+
+    for stage in ("dev", "prod"):
+        with Client(app, stage_name=stage) as other:
+            r = Api(other).call("GET", "/dev/inbox")
+        assert_problem(r, 404, "not_found")
+
+
+def test_dev_inbox_shows_what_each_demo_number_received(
+    client, frozen_clock, tmp_path, monkeypatch
+):
+    demo_file(
+        tmp_path,
+        monkeypatch,
+        [
+            {"phone": ACTIVE_PHONE, "id_last6": "12345X", "status": "active"},
+            {"phone": "13700137000", "id_last6": "111111", "status": "cancelled"},
+            {"phone": "not a number"},
+        ],
+    )
+    api = Api(client, frozen_clock)
+    code = request_code(api, ACTIVE_PHONE)
+    # Whatever a message says is text on the page, never markup.
+    key = phone_hmac(config.settings().hmac_key, "+86" + ACTIVE_PHONE)
+    DevSms(key, "2026-11-27T03:00:00Z#x", body="<script>alert(1)</script>", message_id="m",
+           phone_masked="138****8000").save()  # fmt: skip
+
+    r = client.http.get("/dev/inbox")
+    assert r.status_code == 200
+    body = r.body.decode()
+    assert code in body and "验证码" in body
+    assert ACTIVE_PHONE in body and "13700137000" in body and "已销号" in body
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    # Newest first, in Shanghai time.
+    assert body.index("alert(1)") < body.index(code)
+    assert "11月27日 11:00:00" in body
+
+
+def test_dev_inbox_without_a_demo_file_says_how_to_get_one(client, tmp_path, monkeypatch):
+    monkeypatch.setenv(pages.DEMO_FILE_ENV, str(tmp_path / "missing.json"))
+    r = client.http.get("/dev/inbox")
+    assert r.status_code == 200
+    assert "make run" in r.body.decode()
+
+
+@pytest.mark.parametrize(("name", "media"), ASSETS.items())
+def test_assets_are_served_with_their_types(client, name, media):
+    r = client.http.get(f"/assets/{name}")
+    assert r.status_code == 200
+    assert header(r, "Content-Type") == f"{media}; charset=utf-8"
+    assert header(r, "X-Content-Type-Options") == "nosniff"
+    text = r.body.decode().replace('"http://www.w3.org/2000/svg"', "SVG_NAMESPACE")
+    assert "http://" not in text and "https://" not in text and "//" + "cdn" not in text
+
+
+@pytest.mark.parametrize(
+    "name", ["nope.js", "..%2Fpages.py", "%2E%2E%2Fbase.html", "base.html", "app.css%00"]
+)
+def test_only_the_listed_assets_exist(client, name):
+    assert_problem(Api(client).call("GET", f"/assets/{name}"), 404, "not_found")
+
+
+def test_scripts_keep_credentials_out_of_urls(client):
+    """Tokens and keys live in sessionStorage and go in the Authorization header only."""
+    for name in ("common.js", "person.js", "console.js", "dashboard.js"):
+        text = client.http.get(f"/assets/{name}").body.decode()
+        assert "localStorage" not in text and "document.cookie" not in text
+        assert ".innerHTML" not in text
+        assert not re.search(r"[?&](token|key|phone)=", text), name
+    common = client.http.get("/assets/common.js").body.decode()
+    assert 'headers.Authorization = "Bearer " + token' in common
+    assert 'credentials: "omit"' in common
+
+
+def test_directory_lists_every_company_and_carrier_with_reasons(client):
+    r = Api(client).call("GET", "/v1/directory")
+    assert r.status_code == 200
+    assert header(r, "Content-Type") == "application/json; charset=utf-8"
+    data = r.data
+    assert set(data) == {"kinds", "reasons", "entries"}
+    assert [k["kind"] for k in data["kinds"]] == list(KINDS)
+    assert [x["reason"] for x in data["reasons"]] == list(REASONS)
+    assert all(re.search(r"[\u4e00-\u9fff]", x["label"]) for x in data["reasons"])
+    directory = load_directory()
+    assert [e["key"] for e in data["entries"]] == list(directory.entries)
+    for entry in data["entries"]:
+        assert set(entry) == {"key", "type", "kind", "name_zh", "name_en", "apps"}
+        assert entry["kind"] == ("accounts" if entry["type"] == "company" else "sim_cards")
+        assert entry["name_zh"] == directory.get(entry["key"]).name_zh
+        assert entry["apps"] and all(set(a) == {"zh", "en"} for a in entry["apps"])
+    kinds = {e["key"]: e["kind"] for e in data["entries"]}
+    assert kinds["tencent"] == "accounts" and kinds["china_mobile"] == "sim_cards"
+
+
+def test_pages_and_the_directory_are_in_the_openapi_document(client):
+    paths = Api(client).call("GET", "/openapi.json").data["paths"]
+    for path in ("/", "/console", "/dashboard", "/dev/inbox", "/assets/{name}", "/v1/directory"):
+        assert "get" in paths[path], path
+    assert "security" not in paths["/v1/directory"]["get"]
