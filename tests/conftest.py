@@ -61,10 +61,12 @@ def world(stage_env, frozen_clock):
     """A fresh emulated AWS with tables, the KMS key and demo subscribers."""
     from chalicelib import config
     from chalicelib.adapters.registry import registry
+    from chalicelib.services import stats
 
     with moto.mock_aws():
         tables.reset()
         aws_clients.reset()
+        stats.reset_pump()
         settings = config.settings()
         tables.create_all(settings)
         kms = aws_clients.client("kms", settings.region)

@@ -9,8 +9,12 @@ from typing import Any
 @functools.cache
 def client(service: str, region: str) -> Any:
     import boto3  # imported here to keep cold start light for routes that never call AWS
+    from botocore.config import Config
 
-    return boto3.session.Session().client(service, region_name=region)
+    # DynamoDB Streams under moto (botocore >= 1.44.4) need account-id endpoints off; AWS
+    # itself serves streams either way.
+    config = Config(account_id_endpoint_mode="disabled") if service == "dynamodbstreams" else None
+    return boto3.session.Session().client(service, region_name=region, config=config)
 
 
 def reset() -> None:

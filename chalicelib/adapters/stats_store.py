@@ -24,7 +24,6 @@ counters do not expire.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -33,7 +32,6 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import aws
@@ -231,15 +229,6 @@ def index_page(
 
 
 # -- the events table's stream (stage local: chalice local runs no stream handlers) ------------
-@functools.cache
-def _streams_client(region: str) -> Any:
-    import boto3
-
-    return boto3.session.Session().client(
-        "dynamodbstreams", region_name=region, config=Config(account_id_endpoint_mode="disabled")
-    )
-
-
 class StreamReader:
     """Reads a table's DynamoDB stream from TRIM_HORIZON on, keeping each shard's iterator in
     memory; new shards are picked up on every read, closed ones dropped when drained."""
@@ -255,7 +244,7 @@ class StreamReader:
         self.drained: set[str] = set()
 
     def _client(self) -> Any:
-        return _streams_client(self.region)
+        return aws.client("dynamodbstreams", self.region)
 
     def _reset(self) -> None:
         self.arn = None
