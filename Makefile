@@ -2,6 +2,7 @@
 #
 #   make run    the whole service on this machine (moto server + chalice local)
 #   make test   the whole test suite, then ruff (what CI runs through .ci/run)
+#   make package  the CloudFormation stack for STAGE (prod; or dev) in build/STAGE, cfn-linted
 
 .DEFAULT_GOAL := help
 
@@ -14,7 +15,7 @@ REQUIREMENTS := $(wildcard requirements*.txt)
 # python3.11 if present, else python3 (checked to be 3.11 before the venv is made).
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 
-.PHONY: help venv .venv test lint fmt run bench clean
+.PHONY: help venv .venv test lint fmt run bench clean package
 
 help: ## List the targets
 	@echo "recount — make targets:"
@@ -69,6 +70,10 @@ bench: $(if $(wildcard scripts/bench.py),$(STAMP)) ## Run scripts/bench.py, if t
 	else \
 		echo "no benchmarks yet"; \
 	fi
+
+STAGE ?= prod
+package: $(STAMP) ## chalice package + tables, key, alarms, stream settings for STAGE=prod|dev; cfn-lint
+	"$(VENV_PY)" scripts/package.py --stage "$(STAGE)"
 
 clean: ## Remove .venv and .local
 	rm -rf "$(VENV)" .local

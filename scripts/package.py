@@ -1,0 +1,622 @@
+"""`make package`: a CloudFormation (SAM) stack an operator can deploy as is.
+
+    python scripts/package.py --stage prod      # or dev; writes build/<stage>/sam.json
+
+1. Builds the merge template FROM the PynamoDB models (chalicelib/adapters/tables.py is the one
+   source of truth): every table with its keys, GSIs and projections, a NEW_IMAGE stream where
+   the model's Meta asks for one, TTL on `expires_at`, point-in-time recovery, SSE with the
+   project's KMS key, on-demand billing. The dev-sms table exists in stage `local` only.
+2. Adds what `chalice package` cannot: the KMS key and its alias (alias/recount-<stage>), the
+   stream event-source settings (bisect on error, retry and age limits, an SQS on-failure
+   destination, partial batch responses) with the real stream ARNs, fixed function names and
+   their log groups (so the hand-written policy can name them), and the alarms with their SNS
+   topic.
+3. Runs `chalice package --stage X --merge-template <it> build/<stage>` with this interpreter
+   (Chalice takes the Lambda runtime from the Python that runs it) and AWS_DEFAULT_REGION set.
+4. Runs cfn-lint on the result (cfn-lint applies the SAM transform itself).
+
+The IAM policy is NOT generated: it is hand-written in .chalice/policy-<stage>.json and refers
+to the resources below by logical id. tests/integration/test_package.py checks both against
+each other and against the AWS calls the code really makes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+CONFIG_PATH = ROOT / ".chalice" / "config.json"
+BUILD = ROOT / "build"
+DEPLOYED_STAGES = ("dev", "prod")
+DEFAULT_REGION = "ap-east-1"
+TTL_ATTRIBUTE = "expires_at"
+KEY_ID = "RecountKey"
+QUEUE_ID = "StreamFailureQueue"
+TOPIC_ID = "AlarmTopic"
+METRICS_NAMESPACE = "Recount"
+SERVICE = "recount"
+# Chalice's logical ids in the generated SAM template → our function-name suffix.
+FUNCTIONS = {
+    "APIHandler": "",
+    "SchedulerTick": "-scheduler_tick",
+    "OutboxDispatcher": "-outbox_dispatcher",
+    "StatisticsAggregator": "-statistics_aggregator",
+}
+# Stream-triggered functions: (event id in Chalice's template, table base name, limits).
+STREAM_SOURCES = {
+    "OutboxDispatcher": {
+        "event": "OutboxDispatcherDynamodbEventSource",
+        "table": "outbox",
+        # An unsent SMS is also picked up by the scheduler's backstop: give up early here.
+        "MaximumRetryAttempts": 3,
+        "MaximumRecordAgeInSeconds": 3600,
+    },
+    "StatisticsAggregator": {
+        "event": "StatisticsAggregatorDynamodbEventSource",
+        "table": "events",
+        # Statistics have no other source: retry longer, within the stream's 24 h.
+        "MaximumRetryAttempts": 10,
+        "MaximumRecordAgeInSeconds": 21600,
+    },
+}
+LOG_RETENTION_DAYS = {"dev": 14, "prod": 90}
+PERIOD = 300
+
+
+# ---------------------------------------------------------------------------- configuration
+
+
+def chalice_config() -> dict[str, Any]:
+    return json.loads(CONFIG_PATH.read_text(encoding="utf-8"))
+
+
+def stage_environment(stage: str) -> dict[str, str]:
+    config = chalice_config()
+    if stage not in config["stages"]:
+        raise SystemExit(
+            f"unknown stage {stage!r}; .chalice/config.json has {sorted(config['stages'])}"
+        )
+    return {
+        **config.get("environment_variables", {}),
+        **config["stages"][stage].get("environment_variables", {}),
+    }
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def stage_settings(stage: str, region: str = DEFAULT_REGION):
+    """The stage's Settings, read the way the Lambda reads them (chalicelib.config)."""
+    from chalicelib import config
+
+    env = {"AWS_DEFAULT_REGION": region, **stage_environment(stage)}
+    with _environment(env):
+        return config.settings()
+
+
+def function_name(stage: str, logical_id: str) -> str:
+    return f"{SERVICE}-{stage}{FUNCTIONS[logical_id]}"
+
+
+# ---------------------------------------------------------------------------- tables
+
+
+def table_logical_id(base: str) -> str:
+    return "".join(part.capitalize() for part in re.split(r"[-_]", base)) + "Table"
+
+
+def deployed_models(settings) -> list:
+    from chalicelib.adapters import tables
+
+    return [m for m in tables.MODELS if settings.is_local or m is not tables.DevSms]
+
+
+def _key_schema(elements: list[dict[str, str]]) -> list[dict[str, str]]:
+    """HASH first, then RANGE (PynamoDB does not keep the order)."""
+    order = {"HASH": 0, "RANGE": 1}
+    return [
+        {"AttributeName": e["AttributeName"], "KeyType": e["KeyType"]}
+        for e in sorted(elements, key=lambda e: order[e["KeyType"]])
+    ]
+
+
+def _projection(projection: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"ProjectionType": projection["ProjectionType"]}
+    if projection.get("NonKeyAttributes"):
+        out["NonKeyAttributes"] = sorted(projection["NonKeyAttributes"])
+    return out
+
+
+def ttl_attribute(model) -> str | None:
+    from pynamodb.attributes import TTLAttribute
+
+    names = [n for n, a in model.get_attributes().items() if isinstance(a, TTLAttribute)]
+    if len(names) > 1:
+        raise SystemExit(f"{model.__name__} has several TTL attributes: {names}")
+    return names[0] if names else None
+
+
+def table_resource(model, settings) -> dict[str, Any]:
+    schema = model._get_schema()
+    definitions = {d["AttributeName"]: d["AttributeType"] for d in schema["attribute_definitions"]}
+    properties: dict[str, Any] = {
+        "TableName": settings.table_name(model.Meta.base),
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": kind}
+            for name, kind in sorted(definitions.items())
+        ],
+        "KeySchema": _key_schema(schema["key_schema"]),
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {
+            "SSEEnabled": True,
+            "SSEType": "KMS",
+            "KMSMasterKeyId": {"Ref": KEY_ID},
+        },
+        "DeletionProtectionEnabled": settings.stage == "prod",
+        "Tags": [{"Key": "app", "Value": SERVICE}, {"Key": "stage", "Value": settings.stage}],
+    }
+    if schema["global_secondary_indexes"]:
+        properties["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index["index_name"],
+                "KeySchema": _key_schema(index["key_schema"]),
+                "Projection": _projection(index["projection"]),
+            }
+            for index in sorted(schema["global_secondary_indexes"], key=lambda i: i["index_name"])
+        ]
+    if schema["local_secondary_indexes"]:
+        raise SystemExit(f"{model.__name__}: local secondary indexes are not supported here")
+    view = getattr(model.Meta, "stream_view_type", None)
+    if view:
+        properties["StreamSpecification"] = {"StreamViewType": view}
+    ttl = ttl_attribute(model)
+    if ttl:
+        if ttl != TTL_ATTRIBUTE:
+            raise SystemExit(f"{model.__name__}: the TTL attribute must be {TTL_ATTRIBUTE!r}")
+        properties["TimeToLiveSpecification"] = {"AttributeName": ttl, "Enabled": True}
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        # The data outlives the stack: deleting or replacing the stack keeps the tables.
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": properties,
+    }
+
+
+# ---------------------------------------------------------------------------- key, queue, logs
+
+
+def key_resources(stage: str) -> dict[str, Any]:
+    return {
+        KEY_ID: {
+            "Type": "AWS::KMS::Key",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "Description": f"recount {stage}: table encryption and the SMS-number envelope",
+                "EnableKeyRotation": True,
+                "KeyPolicy": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            # The account's IAM policies decide (the function role's names it).
+                            "Sid": "EnableIamPolicies",
+                            "Effect": "Allow",
+                            "Principal": {
+                                "AWS": {
+                                    "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+                                }
+                            },
+                            "Action": "kms:*",
+                            "Resource": "*",
+                        },
+                        {
+                            # AWS's documented statement for DynamoDB tables encrypted with a
+                            # customer managed key: principals of this account, through DynamoDB.
+                            "Sid": "DynamoDbOnBehalfOfThisAccount",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "*"},
+                            "Action": [
+                                "kms:Encrypt",
+                                "kms:Decrypt",
+                                "kms:ReEncrypt*",
+                                "kms:GenerateDataKey*",
+                                "kms:CreateGrant",
+                                "kms:DescribeKey",
+                            ],
+                            "Resource": "*",
+                            "Condition": {
+                                "StringEquals": {
+                                    "kms:CallerAccount": {"Ref": "AWS::AccountId"},
+                                    "kms:ViaService": {
+                                        "Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"
+                                    },
+                                }
+                            },
+                        },
+                    ],
+                },
+                "Tags": [{"Key": "app", "Value": SERVICE}, {"Key": "stage", "Value": stage}],
+            },
+        },
+        "RecountKeyAlias": {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {"AliasName": f"alias/recount-{stage}", "TargetKeyId": {"Ref": KEY_ID}},
+        },
+    }
+
+
+def queue_resources(stage: str) -> dict[str, Any]:
+    return {
+        QUEUE_ID: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": f"recount-{stage}-stream-failures",
+                # What lands here is stream metadata (shard, sequence numbers), never items.
+                "MessageRetentionPeriod": 1209600,
+                "SqsManagedSseEnabled": True,
+            },
+        }
+    }
+
+
+def log_group_id(logical_id: str) -> str:
+    return f"{logical_id}LogGroup"
+
+
+def log_resources(stage: str) -> dict[str, Any]:
+    return {
+        log_group_id(fn): {
+            "Type": "AWS::Logs::LogGroup",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Properties": {
+                "LogGroupName": f"/aws/lambda/{function_name(stage, fn)}",
+                "RetentionInDays": LOG_RETENTION_DAYS.get(stage, 14),
+            },
+        }
+        for fn in FUNCTIONS
+    }
+
+
+def function_overrides(stage: str, settings) -> dict[str, Any]:
+    """Merged into Chalice's functions: names, log groups first, stream settings."""
+    out: dict[str, Any] = {}
+    for fn in FUNCTIONS:
+        out[fn] = {
+            "DependsOn": [log_group_id(fn)],
+            "Properties": {"FunctionName": function_name(stage, fn)},
+        }
+    for fn, source in STREAM_SOURCES.items():
+        out[fn]["Properties"]["Events"] = {
+            source["event"]: {
+                "Type": "DynamoDB",
+                "Properties": {
+                    "Stream": {"Fn::GetAtt": [table_logical_id(source["table"]), "StreamArn"]},
+                    "BisectBatchOnFunctionError": True,
+                    "MaximumRetryAttempts": source["MaximumRetryAttempts"],
+                    "MaximumRecordAgeInSeconds": source["MaximumRecordAgeInSeconds"],
+                    "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                    "DestinationConfig": {
+                        "OnFailure": {
+                            "Type": "SQS",
+                            "Destination": {"Fn::GetAtt": [QUEUE_ID, "Arn"]},
+                        }
+                    },
+                },
+            }
+        }
+    return out
+
+
+# ---------------------------------------------------------------------------- alarms
+
+
+def _alarm(description: str, **properties: Any) -> dict[str, Any]:
+    base = {
+        "AlarmDescription": description,
+        "ActionsEnabled": True,
+        "AlarmActions": [{"Ref": TOPIC_ID}],
+        "OKActions": [{"Ref": TOPIC_ID}],
+        "EvaluationPeriods": 1,
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        "TreatMissingData": "notBreaching",
+    }
+    return {"Type": "AWS::CloudWatch::Alarm", "Properties": {**base, **properties}}
+
+
+def _app_metric(stage: str, name: str) -> dict[str, Any]:
+    return {
+        "Namespace": METRICS_NAMESPACE,
+        "MetricName": name,
+        "Dimensions": [
+            {"Name": "service", "Value": SERVICE},
+            {"Name": "stage", "Value": stage},
+        ],
+    }
+
+
+def alarm_resources(stage: str, settings) -> dict[str, Any]:
+    alarms: dict[str, Any] = {
+        TOPIC_ID: {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"TopicName": f"recount-{stage}-alarms"},
+        },
+        "AlarmEmailSubscription": {
+            "Type": "AWS::SNS::Subscription",
+            "Condition": "HasAlarmEmail",
+            "Properties": {
+                "TopicArn": {"Ref": TOPIC_ID},
+                "Protocol": "email",
+                "Endpoint": {"Ref": "AlarmEmail"},
+            },
+        },
+        "SmsDeadAlarm": _alarm(
+            "An SMS was given up after every retry (docs/operations.md: dead SMS)",
+            **_app_metric(stage, "SmsDead"),
+            Statistic="Sum",
+            Period=PERIOD,
+            Threshold=1,
+        ),
+        "SmsFailuresAlarm": _alarm(
+            "SMS sends keep failing (provider, KMS or spend limit): retries are piling up",
+            **_app_metric(stage, "SmsFailed"),
+            Statistic="Sum",
+            Period=PERIOD,
+            Threshold={"Ref": "SmsFailureThreshold"},
+        ),
+        "SlaBreachesAlarm": _alarm(
+            "Companies miss their deadlines: cases escalate (docs/operations.md: backlog)",
+            **_app_metric(stage, "SlaBreaches"),
+            Statistic="Sum",
+            Period=3600,
+            Threshold={"Ref": "SlaBreachThreshold"},
+        ),
+        "SmsSpendAlarm": _alarm(
+            "SNS SMS spend this month nears the account's spend limit (SMS stops at the limit)",
+            Namespace="AWS/SNS",
+            MetricName="SMSMonthToDateSpentUSD",
+            Statistic="Maximum",
+            Period=3600,
+            Threshold={"Ref": "SmsSpendAlarmUsd"},
+        ),
+        "Api5xxAlarm": _alarm(
+            "The API answered 5xx (SPEC: no 5xx for any input): a bug or an AWS fault",
+            Namespace="AWS/ApiGateway",
+            MetricName="5XXError",
+            Dimensions=[
+                {"Name": "ApiName", "Value": SERVICE},
+                {"Name": "Stage", "Value": stage},
+            ],
+            Statistic="Sum",
+            Period=PERIOD,
+            Threshold=1,
+        ),
+        "StreamFailuresAlarm": _alarm(
+            "Stream records were given up and parked on the failure queue",
+            Namespace="AWS/SQS",
+            MetricName="ApproximateNumberOfMessagesVisible",
+            Dimensions=[{"Name": "QueueName", "Value": {"Fn::GetAtt": [QUEUE_ID, "QueueName"]}}],
+            Statistic="Maximum",
+            Period=PERIOD,
+            Threshold=1,
+        ),
+    }
+    for fn in FUNCTIONS:
+        dims = [{"Name": "FunctionName", "Value": {"Ref": fn}}]
+        for metric in ("Errors", "Throttles"):
+            alarms[f"{fn}{metric}Alarm"] = _alarm(
+                f"Lambda {metric.lower()} in {function_name(stage, fn)}",
+                Namespace="AWS/Lambda",
+                MetricName=metric,
+                Dimensions=dims,
+                Statistic="Sum",
+                Period=PERIOD,
+                Threshold=1,
+            )
+    for fn in STREAM_SOURCES:
+        alarms[f"{fn}IteratorAgeAlarm"] = _alarm(
+            f"{function_name(stage, fn)} is falling behind its stream",
+            Namespace="AWS/Lambda",
+            MetricName="IteratorAge",
+            Dimensions=[{"Name": "FunctionName", "Value": {"Ref": fn}}],
+            Statistic="Maximum",
+            Period=PERIOD,
+            Threshold=300000,
+        )
+    for model in deployed_models(settings):
+        table = table_logical_id(model.Meta.base)
+        targets: list[list[dict[str, Any]]] = [[{"Name": "TableName", "Value": {"Ref": table}}]]
+        for index in model._get_schema()["global_secondary_indexes"]:
+            targets.append(
+                [
+                    {"Name": "TableName", "Value": {"Ref": table}},
+                    {"Name": "GlobalSecondaryIndexName", "Value": index["index_name"]},
+                ]
+            )
+        queries, ids = [], []
+        for t, dims in enumerate(targets):
+            for kind in ("Read", "Write"):
+                metric_id = f"{kind.lower()}{t}"
+                ids.append(metric_id)
+                queries.append(
+                    {
+                        "Id": metric_id,
+                        "ReturnData": False,
+                        "MetricStat": {
+                            "Metric": {
+                                "Namespace": "AWS/DynamoDB",
+                                "MetricName": f"{kind}ThrottleEvents",
+                                "Dimensions": dims,
+                            },
+                            "Period": PERIOD,
+                            "Stat": "Sum",
+                        },
+                    }
+                )
+        queries.append(
+            {
+                "Id": "throttles",
+                "Label": f"{model.Meta.base} throttled requests",
+                "Expression": " + ".join(f"FILL({i}, 0)" for i in ids),
+                "ReturnData": True,
+            }
+        )
+        alarms[f"{table}ThrottlesAlarm"] = _alarm(
+            f"DynamoDB throttles on {settings.table_name(model.Meta.base)} or its indexes",
+            Metrics=queries,
+            Threshold=1,
+        )
+    return alarms
+
+
+# ---------------------------------------------------------------------------- the template
+
+
+def merge_template(stage: str, region: str = DEFAULT_REGION) -> dict[str, Any]:
+    """Everything `chalice package --merge-template` merges into its SAM template."""
+    if stage not in DEPLOYED_STAGES:
+        raise SystemExit(f"stage {stage!r} is not deployed; choose one of {DEPLOYED_STAGES}")
+    settings = stage_settings(stage, region)
+    resources: dict[str, Any] = {}
+    for model in deployed_models(settings):
+        resources[table_logical_id(model.Meta.base)] = table_resource(model, settings)
+    resources.update(key_resources(stage))
+    resources.update(queue_resources(stage))
+    resources.update(log_resources(stage))
+    resources.update(alarm_resources(stage, settings))
+    resources.update(function_overrides(stage, settings))
+    outputs = {
+        "KeyArn": {"Value": {"Fn::GetAtt": [KEY_ID, "Arn"]}},
+        "AlarmTopicArn": {"Value": {"Ref": TOPIC_ID}},
+        "StreamFailureQueueUrl": {"Value": {"Ref": QUEUE_ID}},
+    }
+    for model in deployed_models(settings):
+        table = table_logical_id(model.Meta.base)
+        outputs[f"{table}Name"] = {"Value": {"Ref": table}}
+    return {
+        "Parameters": {
+            "AlarmEmail": {
+                "Type": "String",
+                "Default": "",
+                "Description": "Who receives the alarms by e-mail (empty: subscribe later)",
+            },
+            "SlaBreachThreshold": {
+                "Type": "Number",
+                "Default": 10,
+                "Description": "SLA breaches in one hour that raise the alarm",
+            },
+            "SmsFailureThreshold": {
+                "Type": "Number",
+                "Default": 20,
+                "Description": "Failed SMS sends in five minutes that raise the alarm",
+            },
+            "SmsSpendAlarmUsd": {
+                "Type": "Number",
+                "Default": 0.8,
+                "Description": "SMS spend this month (USD) that raises the alarm; keep it "
+                "below the account's SNS spend limit",
+            },
+        },
+        "Conditions": {"HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}},
+        "Resources": resources,
+        "Outputs": outputs,
+    }
+
+
+def write_merge_template(stage: str, region: str = DEFAULT_REGION) -> Path:
+    BUILD.mkdir(exist_ok=True)
+    path = BUILD / f"merge-{stage}.json"
+    path.write_text(json.dumps(merge_template(stage, region), indent=2, ensure_ascii=False) + "\n")
+    return path
+
+
+def chalice_package(stage: str, merge: Path, region: str = DEFAULT_REGION) -> Path:
+    out = BUILD / stage
+    env = {**os.environ, "AWS_DEFAULT_REGION": region}
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from chalice.cli import main; sys.argv[0] = 'chalice'; sys.exit(main())",
+        "package",
+        "--stage",
+        stage,
+        "--merge-template",
+        str(merge),
+        str(out),
+    ]
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True)
+    return out / "sam.json"
+
+
+def cfn_lint(template: Path) -> subprocess.CompletedProcess:
+    """cfn-lint with the SAM transform (it applies it itself); returns the finished process."""
+    exe = Path(sys.executable).with_name("cfn-lint")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "cfnlint"]
+    return subprocess.run(
+        [*cmd, "--regions", DEFAULT_REGION, "--", str(template)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def package(stage: str, region: str = DEFAULT_REGION, lint: bool = True) -> Path:
+    started = time.perf_counter()
+    merge = write_merge_template(stage, region)
+    template = chalice_package(stage, merge, region)
+    print(f"packaged {stage}: {template.relative_to(ROOT)}", flush=True)
+    if lint:
+        result = cfn_lint(template)
+        sys.stdout.write(result.stdout)
+        sys.stderr.write(result.stderr)
+        if result.returncode != 0:
+            raise SystemExit(f"cfn-lint found problems in {template} (exit {result.returncode})")
+        print(f"cfn-lint: clean ({time.perf_counter() - started:.1f} s in all)", flush=True)
+    return template
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stage", choices=DEPLOYED_STAGES, action="append")
+    parser.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", DEFAULT_REGION))
+    parser.add_argument("--no-lint", action="store_true")
+    parser.add_argument(
+        "--merge-only", action="store_true", help="write build/merge-<stage>.json and stop"
+    )
+    args = parser.parse_args(argv)
+    for stage in args.stage or ["prod"]:
+        if args.merge_only:
+            print(write_merge_template(stage, args.region))
+        else:
+            package(stage, args.region, lint=not args.no_lint)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
