@@ -24,6 +24,7 @@ counters do not expire.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -31,7 +32,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import aws
@@ -43,7 +43,13 @@ COUNTER_SHARDS = 4
 MARKER_SK = "counted"
 APPLIED, STALE, CONFLICT = "applied", "stale", "conflict"
 
-_deserializer = TypeDeserializer()
+
+@functools.cache
+def _deserializer() -> Any:
+    # boto3's type layer costs ~20 ms of import: load it when a stream record first arrives.
+    from boto3.dynamodb.types import TypeDeserializer
+
+    return TypeDeserializer()
 
 
 def _table(settings: Settings) -> str:
@@ -71,7 +77,7 @@ def plain(image: Mapping[str, Any]) -> dict[str, Any]:
             return [tidy(v) for v in value]
         return value
 
-    return {k: tidy(_deserializer.deserialize(v)) for k, v in image.items()}
+    return {k: tidy(_deserializer().deserialize(v)) for k, v in image.items()}
 
 
 # -- per-case markers and the one transaction per event --------------------------------------

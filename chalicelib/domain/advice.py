@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import jinja2
+
 import functools
 from pathlib import Path
-
-import jinja2
 
 ADVICE_DIR = Path(__file__).resolve().parents[2] / "templates" / "advice"
 SUFFIX = ".txt.j2"
@@ -13,6 +16,8 @@ SUFFIX = ".txt.j2"
 
 @functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(ADVICE_DIR)),
         undefined=jinja2.StrictUndefined,

@@ -16,8 +16,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 # chalicelib/domain/ → ../../workflows: the file ships with the Lambda package next to app.py.
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "workflows" / "directory.yaml"
 
@@ -209,37 +207,41 @@ class Directory:
 # --- loading -------------------------------------------------------------------------------
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """safe_load semantics, plus: duplicate keys are errors and dates stay strings.
+@functools.cache
+def _strict_loader() -> type:
+    import yaml
 
-    PyYAML silently keeps the last of two duplicate keys (a second `tencent:` would replace
-    the first unnoticed), and it turns an invalid unquoted date into a bare ValueError with no
-    location; dates are parsed by the validator instead, which can name the key path.
-    """
+    class _StrictLoader(yaml.SafeLoader):
+        """safe_load semantics, plus: duplicate keys are errors and dates stay strings.
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                duplicate = key in seen
-            except TypeError:  # unhashable key: let SafeLoader report it
-                continue
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping",
-                    node.start_mark,
-                    f"found duplicate key {key!r}",
-                    key_node.start_mark,
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        PyYAML silently keeps the last of two duplicate keys (a second `tencent:` would replace
+        the first unnoticed), and it turns an invalid unquoted date into a bare ValueError with no
+        location; dates are parsed by the validator instead, which can name the key path.
+        """
 
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                try:
+                    duplicate = key in seen
+                except TypeError:  # unhashable key: let SafeLoader report it
+                    continue
+                if duplicate:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping",
+                        node.start_mark,
+                        f"found duplicate key {key!r}",
+                        key_node.start_mark,
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
 
-_StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+    _StrictLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return _StrictLoader
 
 
 def load_directory(path: str | Path | None = None) -> Directory:
@@ -256,12 +258,14 @@ def _load_default() -> Directory:
 
 
 def _load(path: Path, display: str) -> Directory:
+    import yaml
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DirectoryError(display, "(file)", f"cannot read: {exc}") from exc
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # SafeLoader subclass: as safe as safe_load
+        data = yaml.load(text, Loader=_strict_loader())  # SafeLoader subclass: as safe as safe_load
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"

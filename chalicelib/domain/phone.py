@@ -6,14 +6,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import phonenumbers
-from phonenumbers import PhoneNumberType
-
 from chalicelib.domain.errors import FieldError, validation_failed
 
 MAX_RAW_LENGTH = 32
 _ALLOWED = re.compile(r"[0-9 ()+\-.]+")
-_MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
 @dataclass(frozen=True)
@@ -31,17 +27,21 @@ class MobileNumber:
 
     def region(self) -> str:
         """Province/city of the number's prefix, zh-CN (e.g. 北京市); '' when unknown."""
+        import phonenumbers
         from phonenumbers import geocoder  # imported here: its data is large and rarely needed
 
         return geocoder.description_for_number(phonenumbers.parse(self.e164), "zh") or ""
 
     def carrier_name(self) -> str:
+        import phonenumbers
         from phonenumbers import carrier
 
         return carrier.name_for_number(phonenumbers.parse(self.e164), "en") or ""
 
 
 def parse_mobile(raw: object, field: str = "phone") -> MobileNumber:
+    import phonenumbers
+
     """Accept '+86 138 0013 8000', '13800138000', '0086-138-0013-8000'; only CN mobiles."""
     if not isinstance(raw, str):
         raise validation_failed([FieldError(field, "must be a string")])
@@ -67,7 +67,11 @@ def parse_mobile(raw: object, field: str = "phone") -> MobileNumber:
     if (
         number.country_code != 86
         or not phonenumbers.is_valid_number(number)
-        or phonenumbers.number_type(number) not in _MOBILE_TYPES
+        or phonenumbers.number_type(number)
+        not in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        )
     ):
         raise validation_failed([FieldError(field, "is not a mainland China mobile number")])
     return MobileNumber(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import jinja2
+
 import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import jinja2
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "sms"
 SUFFIX = ".txt.j2"
@@ -15,6 +18,8 @@ SUFFIX = ".txt.j2"
 
 @functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         undefined=jinja2.StrictUndefined,

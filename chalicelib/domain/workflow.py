@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from chalicelib.domain import advice
 from chalicelib.domain.errors import Problem
 
@@ -417,6 +415,8 @@ def parse_workflow(data: Any, path: Path) -> Workflow:
 
 
 def load_workflow_file(path: Path) -> Workflow:
+    import yaml
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
