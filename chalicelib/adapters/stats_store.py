@@ -236,8 +236,9 @@ def index_page(
 
 # -- the events table's stream (stage local: chalice local runs no stream handlers) ------------
 class StreamReader:
-    """Reads a table's DynamoDB stream from TRIM_HORIZON on, keeping each shard's iterator in
-    memory; new shards are picked up on every read, closed ones dropped when drained."""
+    """Reads a table's DynamoDB stream from TRIM_HORIZON on, remembering each shard's last
+    sequence number; new shards are picked up on every read, closed ones dropped when
+    drained. (Stage local only: on AWS the stream invokes the aggregator itself.)"""
 
     MAX_CALLS_PER_SHARD = 20
 
@@ -299,6 +300,11 @@ class StreamReader:
             raise
         records: list[dict[str, Any]] = []
         for shard_id in list(self.iterators):
+            # A fresh iterator after the last record read, every time: moto restores a whole
+            # table (its stream included) when a transaction is cancelled, and an iterator
+            # held across that keeps reading the discarded copy. Counted events are skipped
+            # by their markers, so re-reading is harmless.
+            self.iterators[shard_id] = self._iterator(shard_id)
             for _ in range(self.MAX_CALLS_PER_SHARD):
                 try:
                     page = self._client().get_records(

@@ -1,4 +1,4 @@
-"""HTML pages (zh-CN) for the person, liaisons and operators; they call the JSON API.
+"""HTML pages (zh-CN) for the person, the public, liaisons and operators; they call the JSON API.
 
 Every page is a Jinja2 template of templates/web/ (autoescaped) plus plain JavaScript served
 from /assets/: no build step, nothing fetched from another origin. Each page talks to the same
@@ -30,6 +30,7 @@ from chalicelib import config
 from chalicelib.api.http import ApiRequest, route
 from chalicelib.domain.directory import KIND_TO_TYPE, load_directory
 from chalicelib.domain.errors import Problem, not_found
+from chalicelib.domain.insight import MIN_PUBLIC_CASES
 
 bp = Blueprint(__name__)
 
@@ -150,6 +151,14 @@ LABELS: dict[str, dict[str, str]] = {
         "sim_cards": "电话卡（一证通查 1.0）",
     },
     "lane": {"standard": "普通", "fraud": "涉诈快速通道"},
+    # Directory facts a liaison keeps verified (the dashboard flags those unverified too long).
+    "fact": {
+        "detail_query": "账号查询方法",
+        "unbind": "解绑或注销方法",
+        "hotline": "客服电话",
+        "identity_verification": "身份核验要求",
+        "number_renewal": "二次号码焕新办理方法",
+    },
     "error": {
         "validation_failed": "填写的内容有误，请检查标出的项目。",
         "no_discrepancy": "期望数量与查询数量相同，无需申诉。",
@@ -221,6 +230,11 @@ def console_page(req: ApiRequest):
 @route(bp, "/dashboard", "GET", summary="Page: the operator dashboard", tag="pages")
 def dashboard_page(req: ApiRequest):
     return html_response(render("dashboard.html", page="dashboard"))
+
+
+@route(bp, "/scorecard", "GET", summary="Page: the public company scorecard", tag="pages")
+def scorecard_page(req: ApiRequest):
+    return html_response(render("scorecard.html", page="scorecard", min_cases=MIN_PUBLIC_CASES))
 
 
 @route(

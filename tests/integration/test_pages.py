@@ -16,12 +16,13 @@ from chalicelib.api import pages
 from chalicelib.domain.actions import RESPONSE_CODES
 from chalicelib.domain.directory import CONFIDENCES, METHODS, load_directory
 from chalicelib.domain.identity import phone_hmac
+from chalicelib.domain.insight import MIN_PUBLIC_CASES
 from chalicelib.domain.intake import KINDS, REASONS
 from chalicelib.domain.workflow import ACTION_ON, ACTORS, load_workflow
 from tests.integration.helpers import ACTIVE_PHONE, assert_problem, header, request_code
 from tests.support import Api
 
-PAGES = ["/", "/console", "/dashboard", "/dev/inbox"]
+PAGES = ["/", "/scorecard", "/console", "/dashboard", "/dev/inbox"]
 ASSETS = {
     "app.css": "text/css",
     "common.js": "text/javascript",
@@ -29,6 +30,7 @@ ASSETS = {
     "console.js": "text/javascript",
     "dashboard.js": "text/javascript",
     "inbox.js": "text/javascript",
+    "scorecard.js": "text/javascript",
 }
 
 
@@ -139,6 +141,8 @@ def test_every_code_the_pages_show_has_a_chinese_label():
     assert set(labels["confidence"]) == set(CONFIDENCES)
     assert set(labels["method"]) == set(METHODS)
     assert set(labels["kind"]) == set(KINDS)
+    facts = {name for entry in load_directory().entries.values() for name in entry.facts()}
+    assert set(labels["fact"]) == facts
     for group in labels.values():
         for text in group.values():
             assert re.search(r"[\u4e00-\u9fff]", text), text
@@ -212,7 +216,7 @@ def test_only_the_listed_assets_exist(client, name):
 
 def test_scripts_keep_credentials_out_of_urls(client):
     """Tokens and keys live in sessionStorage and go in the Authorization header only."""
-    for name in ("common.js", "person.js", "console.js", "dashboard.js"):
+    for name in ("common.js", "person.js", "console.js", "dashboard.js", "scorecard.js"):
         text = client.http.get(f"/assets/{name}").body.decode()
         assert "localStorage" not in text and "document.cookie" not in text
         assert ".innerHTML" not in text
@@ -244,6 +248,61 @@ def test_directory_lists_every_company_and_carrier_with_reasons(client):
 
 def test_pages_and_the_directory_are_in_the_openapi_document(client):
     paths = Api(client).call("GET", "/openapi.json").data["paths"]
-    for path in ("/", "/console", "/dashboard", "/dev/inbox", "/assets/{name}", "/v1/directory"):
+    for path in (
+        "/",
+        "/scorecard",
+        "/console",
+        "/dashboard",
+        "/dev/inbox",
+        "/assets/{name}",
+        "/v1/directory",
+        "/v1/scorecard",
+    ):
         assert "get" in paths[path], path
-    assert "security" not in paths["/v1/directory"]["get"]
+    for public in ("/v1/directory", "/scorecard", "/v1/scorecard"):
+        assert "security" not in paths[public]["get"], public
+
+
+def test_every_page_links_to_the_public_scorecard(client, tmp_path, monkeypatch):
+    demo_file(tmp_path, monkeypatch, [])
+    for path in PAGES:
+        body = client.http.get(path).body.decode()
+        links = re.findall(r'<a href="/scorecard"( aria-current="page")?>企业成绩单</a>', body)
+        assert len(links) == 1, path
+        assert (links[0] == ' aria-current="page"') == (path == "/scorecard"), path
+
+
+def test_the_scorecard_page_explains_each_figure_and_the_10_case_rule(client):
+    r = client.http.get("/scorecard")
+    assert r.status_code == 200
+    body = r.body.decode()
+    assert "<title>企业成绩单 · recount 号码绑定申诉</title>" in body
+    assert '<script src="/assets/scorecard.js" defer></script>' in body
+    # Companies and carriers in sections of their own, filled from GET /v1/scorecard.
+    assert 'id="companies"' in body and 'id="carriers"' in body
+    assert "互联网企业" in body and "电信运营商" in body
+    # What each figure means, and the publication rule with the threshold the API applies.
+    for figure in ("受理案件", "按时受理率", "按时答复率", "答复用时中位数", "重新申诉率"):
+        assert f"<dt>{figure}</dt>" in body, figure
+    assert MIN_PUBLIC_CASES == 10
+    assert f"至少有 {MIN_PUBLIC_CASES} 件案件支撑才公布" in body
+    assert f"不足{MIN_PUBLIC_CASES}件，暂不公布" in body
+    # No inline script: the only <script> without src is the labels' JSON data block.
+    markup = parse(body)
+    inline = [s for s in markup.scripts if not s.get("src")]
+    assert inline == [{"type": "application/json", "id": "recount-labels"}]
+    # The script says the same placeholder and never prints a withheld figure's count.
+    script = client.http.get("/assets/scorecard.js").body.decode()
+    assert '"不足" + minCases + "件，暂不公布"' in script
+    assert "fetch(" not in script and 'R.api("GET", "/v1/scorecard")' in script
+
+
+def test_the_dashboard_reads_the_statistics_and_hotspots(client):
+    body = client.http.get("/dashboard").body.decode()
+    for section in ("stats", "ontime", "hotspots", "hotspot-cases", "by-state", "overdue"):
+        assert f'id="{section}"' in body, section
+    assert "各企业统计" in body and "本周热点" in body
+    script = client.http.get("/assets/dashboard.js").body.decode()
+    for path in ("/v1/admin/stats", "/v1/admin/hotspots", "/v1/admin/hotspots/cases?"):
+        assert f'"{path}' in script, path
+    assert 'role: "img"' in script and '"title"' in script and '"desc"' in script

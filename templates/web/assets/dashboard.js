@@ -1,6 +1,8 @@
-// The operator dashboard (/dashboard): cases by company and state, overdue work, escalations
-// with the operator's resolve/close forms, and an on-time chart per company. Everything is
-// computed here from the cases the page loaded with GET /v1/admin/cases (one query per state).
+// The operator dashboard (/dashboard): the statistics per company (GET /v1/admin/stats) with
+// their on-time chart, the hotspots of the week (GET /v1/admin/hotspots) and the masked cases
+// behind one (GET /v1/admin/hotspots/cases), then the work itself: cases by company and state,
+// overdue work and escalations with the operator's resolve/close forms, from the cases the page
+// loaded with GET /v1/admin/cases (one query per state).
 "use strict";
 
 (function () {
@@ -83,7 +85,11 @@
 
   async function load() {
     const states = Object.keys(R.LABELS.state);
-    const results = await Promise.all(states.map(casesIn));
+    const [results, stats, hot] = await Promise.all([
+      Promise.all(states.map(casesIn)),
+      api("GET", "/v1/admin/stats", { token: key() }).then((r) => r.data),
+      api("GET", "/v1/admin/hotspots", { token: key() }).then((r) => r.data),
+    ]);
     const cases = results.flatMap((r) => r.items);
     const truncated = states.filter((s, i) => results[i].truncated);
     $("loaded").textContent =
@@ -92,8 +98,10 @@
         truncated.map((s) => label("state", s)).join("、") : "") + "。";
     const first = views.board.hidden;
     views.board.hidden = false; // laid out first: the chart is drawn at its box's width
+    renderStats(stats);
+    renderOnTime(stats);
+    renderHotspots(hot);
     renderByState(cases, states);
-    renderOnTime(cases);
     renderOverdue(cases);
     renderEscalated(cases.filter((c) => c.state === "escalated"));
     if (first) R.showView(views, "board");
@@ -130,49 +138,118 @@
     box.append(R.table("每家企业各状态的案件数", ["企业", ...used.map((s) => label("state", s)), "合计"], [rows, totals]));
   }
 
-  // -- on-time rate per company (inline SVG) ---------------------------------------------------
-  // Late: the company's deadline has passed while the case waits for it, or the case was
-  // escalated for a missed deadline (escalated with no company response yet). Withdrawn cases
-  // are left out. Computed from the loaded cases only.
-  function isLate(c) {
-    return (c.overdue && c.action_on === "company") || (c.state === "escalated" && !c.response);
+  // -- statistics per company (GET /v1/admin/stats) -------------------------------------------
+  function percentOf(rate) {
+    return rate === null || rate === undefined ? "—" : String(Math.round(rate * 1000) / 10) + "%";
   }
 
-  let lastCases = [];
+  function rateText(part, total, rate) {
+    return total ? percentOf(rate) + "（" + part + "/" + total + "）" : "—";
+  }
+
+  function breakdown(counts, group) {
+    const parts = Object.entries(counts || {})
+      .filter(([, n]) => n)
+      .map(([k, n]) => label(group, k) + " " + n);
+    return parts.length ? [" ", h("span", { class: "hint breakdown" }, parts.join("；"))] : null;
+  }
+
+  function sum(counts) {
+    return Object.values(counts || {}).reduce((a, b) => a + b, 0);
+  }
+
+  // A rate with what it is made of underneath: "100%" over "10/10".
+  function rateCell(figure, part, total, rate) {
+    return h("td", { class: "num", "data-figure": figure },
+      total ? [percentOf(rate), " ", h("span", { class: "hint breakdown" }, part + "/" + total)] : "—");
+  }
+
+  function figureCells(f) {
+    const days = f.days_to_respond;
+    return [
+      h("td", { class: "num", "data-figure": "received" }, String(f.received)),
+      h("td", { class: "num", "data-figure": "open" }, String(f.open_total), breakdown(f.open, "state")),
+      h("td", { class: "num", "data-figure": "settled" }, String(sum(f.settled)), breakdown(f.settled, "state")),
+      rateCell("acknowledgement", f.acknowledgement.on_time, f.acknowledgement.total, f.acknowledgement.on_time_rate),
+      rateCell("response", f.response.on_time, f.response.total, f.response.on_time_rate),
+      h("td", { class: "num", "data-figure": "days_to_respond" },
+        days.median_working_days === null ? "—"
+          : [days.median_working_days + " 个工作日", " ", h("span", { class: "hint breakdown" }, days.cases + " 件")]),
+      rateCell("reopen", f.reopen.reopened, f.reopen.responses, f.reopen.rate),
+      h("td", { class: "num", "data-figure": "escalations" },
+        String(f.escalations.total), breakdown(f.escalations.by_cause, "action")),
+    ];
+  }
+
+  function staleCell(c) {
+    if (!c.directory.stale) return h("td", { "data-figure": "directory" }, h("span", { class: "badge done" }, "已核实"));
+    return h("td", { "data-figure": "directory", "data-stale": "true" },
+      h("span", { class: "badge late" }, c.directory.stale_facts.length + " 项待核实"));
+  }
+
+  // Directory entries with facts unverified for too long: which facts, per entry.
+  function renderStale(entries) {
+    const box = R.clear($("stale"));
+    if (!entries.length) return;
+    box.append(h("details", { class: "advice" },
+      h("summary", {}, entries.length + " 个目录条目有超过核实期限（默认 90 天）未核实的信息，请督促相关企业核实"),
+      h("ul", {}, entries.map((e) => h("li", { "data-company": e.company },
+        companyName(e.company) + "：" + e.stale_facts.map((f) => label("fact", f)).join("、"))))));
+  }
+
+  function renderStats(stats) {
+    $("stats-note").textContent =
+      "统计生成于 " + R.time(stats.generated_at) + "，由每条处理记录累加而来（含已结案案件）。" +
+      "比率下方为“符合件数/计入件数”，“—”表示还没有可计算的案件。" +
+      "公开的企业成绩单只公布有 10 件以上案件支撑的数据，本页显示全部。";
+    renderStale(stats.stale_directory);
+    const rows = stats.companies.map((c) =>
+      h("tr", { "data-company": c.company },
+        h("th", { scope: "row" }, c.name_zh), figureCells(c), staleCell(c)));
+    rows.push(h("tr", { class: "totals" }, h("th", { scope: "row" }, "合计"), figureCells(stats.totals), h("td", {}, "")));
+    R.clear($("stats")).append(
+      R.table("每家企业的累计统计（受理、处理中、已结案、按时率、答复用时、重新申诉、升级督办、目录信息）",
+        ["企业", "受理", "处理中", "已结案", "按时受理", "按时答复", "答复用时中位数", "重新申诉率", "升级督办", "目录信息"],
+        rows));
+  }
+
+  // -- on-time rates per company, from the statistics (inline SVG; the table above is the
+  // same data as text) ------------------------------------------------------------------------
+  let lastStats = null;
   let resizeTimer = null;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => {
-      if (!views.board.hidden) renderOnTime(lastCases);
+      if (!views.board.hidden && lastStats) renderOnTime(lastStats);
     }, 200);
   });
 
-  function renderOnTime(cases) {
-    lastCases = cases;
-    const per = new Map();
-    for (const c of cases) {
-      if (c.state === "withdrawn") continue;
-      if (!per.has(c.company)) per.set(c.company, { total: 0, late: 0 });
-      const p = per.get(c.company);
-      p.total += 1;
-      if (isLate(c)) p.late += 1;
-    }
-    const companies = companyOrder().filter((k) => per.has(k));
+  const MEASURES = [
+    { key: "acknowledgement", name: "受理" },
+    { key: "response", name: "答复" },
+  ];
+
+  function renderOnTime(stats) {
+    lastStats = stats;
+    const companies = stats.companies.filter((c) => c.acknowledgement.total || c.response.total);
     $("ontime-note").textContent =
-      "按本页已加载的 " + cases.length + " 个案件计算（不含已撤回）：按时 = 未在企业待办时逾期，且未因企业超时而升级。这不是官方统计。";
+      "统计数据已加载（生成于 " + R.time(stats.generated_at) + "）。受理：首次回应在受理期限内；" +
+      "答复：首次答复在答复期限内、且未因超时被升级督办。低于 80% 的用红色标出。";
     const box = R.clear($("ontime"));
     box.className = "chart";
     if (!companies.length) {
-      box.append(h("p", {}, "还没有可计算的案件。"));
+      box.append(h("p", {}, "还没有企业回应或答复过案件。"));
       return;
     }
     // Drawn at the box's own width, so the text stays 14 px on a phone and on a desktop.
     const width = Math.max(300, Math.min(760, box.clientWidth || 640));
-    const rowH = 36;
-    const labelW = 84;
-    const valueW = 110;
-    const barW = width - labelW - valueW - 8;
-    const height = companies.length * rowH + 12;
+    const nameH = 26;
+    const barRowH = 30;
+    const groupH = nameH + MEASURES.length * barRowH + 10;
+    const labelW = 48;
+    const valueW = 120;
+    const barW = width - labelW - valueW - 16;
+    const height = companies.length * groupH + 8;
     const svg = svgEl("svg", {
       width: String(width),
       height: String(height),
@@ -180,34 +257,32 @@
       role: "img",
       "aria-labelledby": "ontime-svg-title ontime-svg-desc",
     });
-    svg.append(svgEl("title", { id: "ontime-svg-title" }, "各企业按时率（按已加载的案件计算）"));
-    const described = companies.map((k) => {
-      const p = per.get(k);
-      return companyName(k) + " " + percent(p) + "（" + (p.total - p.late) + "/" + p.total + "）";
-    });
+    svg.append(svgEl("title", { id: "ontime-svg-title" }, "各企业按时受理率和按时答复率"));
+    const described = companies.map((c) =>
+      c.name_zh + "：" + MEASURES.map((m) => "按时" + m.name + " " + rateText(c[m.key].on_time, c[m.key].total, c[m.key].on_time_rate)).join("，"));
     svg.append(svgEl("desc", { id: "ontime-svg-desc" }, described.join("；")));
-    companies.forEach((k, i) => {
-      const p = per.get(k);
-      const rate = p.total ? (p.total - p.late) / p.total : 0;
-      const y = 6 + i * rowH;
-      const g = svgEl("g", { "data-company": k });
-      g.append(
-        svgEl("text", { x: "8", y: String(y + 21) }, companyName(k)),
-        svgEl("rect", { class: "track", x: String(labelW), y: String(y + 4), width: String(barW), height: "22", rx: "4" }),
-        svgEl("rect", {
-          class: rate < 0.8 ? "bar low" : "bar",
-          x: String(labelW), y: String(y + 4), width: String(Math.round(barW * rate)), height: "22", rx: "4",
-        }),
-        svgEl("text", { x: String(labelW + barW + 8), y: String(y + 21) },
-          percent(p) + "（" + (p.total - p.late) + "/" + p.total + "）"),
-      );
+    companies.forEach((c, i) => {
+      const top = 8 + i * groupH;
+      const g = svgEl("g", { "data-company": c.company });
+      g.append(svgEl("text", { class: "group", x: "8", y: String(top + 18) }, c.name_zh));
+      MEASURES.forEach((m, j) => {
+        const f = c[m.key];
+        const y = top + nameH + j * barRowH;
+        const rate = f.on_time_rate || 0;
+        g.append(
+          svgEl("text", { x: "8", y: String(y + 19) }, m.name),
+          svgEl("rect", { class: "track", x: String(labelW), y: String(y + 3), width: String(barW), height: "22", rx: "4" }),
+          f.total ? svgEl("rect", {
+            class: rate < 0.8 ? "bar low" : "bar",
+            "data-measure": m.key,
+            x: String(labelW), y: String(y + 3), width: String(Math.round(barW * rate)), height: "22", rx: "4",
+          }) : null,
+          svgEl("text", { x: String(labelW + barW + 8), y: String(y + 19) }, rateText(f.on_time, f.total, f.on_time_rate)),
+        );
+      });
       svg.append(g);
     });
     box.append(svg);
-  }
-
-  function percent(p) {
-    return p.total ? Math.round((100 * (p.total - p.late)) / p.total) + "%" : "—";
   }
 
   function svgEl(tag, attrs, text) {
@@ -215,6 +290,86 @@
     for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
     if (text !== undefined) el.textContent = text;
     return el;
+  }
+
+  // -- hotspots of the week (GET /v1/admin/hotspots) and the cases behind one ------------------
+  function weekDays(week) {
+    const m = /^(\d{4})-W(\d{2})$/.exec(week || "");
+    if (!m) return "";
+    const jan4 = new Date(Date.UTC(Number(m[1]), 0, 4));
+    const monday = new Date(jan4.getTime() - ((jan4.getUTCDay() + 6) % 7) * 86400000 + (Number(m[2]) - 1) * 7 * 86400000);
+    const sunday = new Date(monday.getTime() + 6 * 86400000);
+    const day = (d) => d.getUTCMonth() + 1 + "月" + d.getUTCDate() + "日";
+    return day(monday) + "至" + day(sunday);
+  }
+
+  function weekName(week) {
+    const span = weekDays(week);
+    return week + (span ? "（" + span + "）" : "");
+  }
+
+  function renderHotspots(hot) {
+    const r = hot.rule;
+    $("hotspots-rule").textContent =
+      weekName(hot.week) + "，按号码归属地（省、市）× 企业统计新登记的申诉。判定规则：本周申诉数 ≥ " + r.min_count +
+      "，且 ≥ " + r.factor + " ×（前 " + r.baseline_weeks + " 周同一地区、同一企业的周均申诉数 + 1）时，标为“异常聚集”。";
+    const box = R.clear($("hotspots"));
+    if (!hot.cells.length) {
+      box.append(h("p", {}, "本周还没有新的申诉。"));
+      return;
+    }
+    box.append(h("p", { class: hot.spike_count ? "advice" : "hint" },
+      hot.spike_count ? "本周有 " + hot.spike_count + " 处异常聚集，排在最前。" : "本周没有异常聚集。"));
+    const rows = hot.cells.map((cell) => {
+      const where = cell.region + " · " + companyName(cell.company);
+      const open = h("button", { type: "button", class: "secondary", "aria-label": "查看案件：" + where }, "查看案件");
+      open.addEventListener("click", () => openCases(cell).catch(fail));
+      return h("tr", { "data-region": cell.region, "data-company": cell.company, "data-spike": String(cell.spike) },
+        h("th", { scope: "row" }, cell.region),
+        h("td", {}, companyName(cell.company)),
+        h("td", { class: "num", "data-figure": "count" }, h("strong", {}, String(cell.count))),
+        h("td", { class: "num", "data-figure": "baseline" }, String(cell.baseline_mean)),
+        h("td", { class: "num", "data-figure": "threshold" }, String(cell.threshold)),
+        h("td", {}, cell.spike ? h("span", { class: "badge late" }, "异常聚集") : h("span", { class: "badge ended" }, "正常")),
+        h("td", {}, open));
+    });
+    box.append(R.table(weekName(hot.week) + " 各地区 × 企业的申诉数（异常聚集的在前）",
+      ["地区", "企业", "本周申诉", "前 " + r.baseline_weeks + " 周周均", "判定阈值", "判定", "案件"], rows));
+  }
+
+  let drill = null; // { cell, items, cursor }
+
+  async function openCases(cell, more) {
+    const params = new URLSearchParams({ week: cell.drill.week, region: cell.drill.region, company: cell.drill.company, limit: "50" });
+    if (more && drill && drill.cursor) params.set("cursor", drill.cursor);
+    const { data } = await api("GET", "/v1/admin/hotspots/cases?" + params.toString(), { token: key() });
+    if (!more) drill = { cell, items: [], cursor: null };
+    drill.items.push(...data.items);
+    drill.cursor = data.next_cursor;
+    const where = cell.region + " · " + companyName(cell.company) + " · " + cell.week;
+    $("hotspot-cases-title").textContent = where + " 的案件（已列出 " + drill.items.length + " 件）";
+    R.clear($("hotspot-cases-list")).append(
+      R.table(where + " 的案件，号码已隐去中间四位",
+        ["案件编号", "号码", "归属地", "状态", "原因", "通道", "登记时间"],
+        drill.items.map((c) => c.state === "erased"
+          ? h("tr", { "data-case": c.case_id }, h("th", { scope: "row" }, c.case_id), h("td", { colspan: "6" }, "申诉人已删除此申诉"))
+          : h("tr", { "data-case": c.case_id },
+            h("th", { scope: "row" }, c.case_id),
+            h("td", {}, c.phone_masked),
+            h("td", {}, c.phone_region || "—"),
+            h("td", {}, R.stateBadge(c.state)),
+            h("td", {}, label("reason", c.reason)),
+            h("td", {}, label("lane", c.lane)),
+            h("td", {}, R.timeEl(c.created_at))))));
+    $("hotspot-more").hidden = !drill.cursor;
+    $("hotspot-cases").hidden = false;
+    if (!more) $("hotspot-cases-title").focus();
+  }
+
+  function closeCases() {
+    $("hotspot-cases").hidden = true;
+    drill = null;
+    $("hotspots-title").focus();
   }
 
   // -- overdue work ---------------------------------------------------------------------------
@@ -324,6 +479,10 @@
   // -- wiring --------------------------------------------------------------------------------
   $("form-signin").addEventListener("submit", signIn);
   $("sign-out").addEventListener("click", signOut);
+  $("hotspot-more").addEventListener("click", () => {
+    if (drill) openCases(drill.cell, true).catch(fail);
+  });
+  $("hotspot-close").addEventListener("click", closeCases);
   $("reload").addEventListener("click", () => {
     resetMessages();
     load().catch(fail);
