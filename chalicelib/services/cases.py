@@ -246,6 +246,74 @@ def take_action(
     )
 
 
+# The case fields a new case takes from what opened it (a filing, or the misrouted case).
+CARRIED_FIELDS = (
+    "dispute_id",
+    "kind",
+    "lane",
+    "reason",
+    "reported_count",
+    "expected_count",
+    "note",
+    "phone_key",
+    "phone_cipher",
+    "phone_masked",
+    "phone_region",
+)
+
+
+def open_case(
+    settings: Settings,
+    workflow: Workflow,
+    directory: Directory,
+    now: datetime,
+    *,
+    company: str,
+    opened_by: tuple[str, str, str | None],
+    **fields: Any,
+) -> tuple[Case, Event, Guard]:
+    """A new case in the workflow's initial state with its timers armed, its opening audit
+    event (`opened_by` = action, actor, code) and the lock that keeps it the only open case
+    per number × company."""
+    case_id = new_case_id()
+    created = clock.iso(now)
+    armed = timers.arm(
+        workflow,
+        workflow.initial_arm,
+        now,
+        fraud_lane=fields["lane"] == "fraud",
+        deadlines=directory.get(company).deadlines,
+    )
+    state = workflow.state(workflow.initial_state)
+    next_due = timers.next_due(armed)
+    case = Case(
+        case_id,
+        company=company,
+        state=state.name,
+        action_on=state.action_on,
+        version=1,
+        created_at=created,
+        updated_at=created,
+        timers=armed,
+        next_due_at=next_due,
+        timer_shard=timers.shard_for(case_id, settings.timer_shards) if next_due else None,
+        due_at=timers.company_due(workflow, armed),
+        **fields,
+    )
+    action, actor, code = opened_by
+    event = audit_event(
+        case,
+        1,
+        action=action,
+        actor=actor,
+        from_state=None,
+        to_state=state.name,
+        at=created,
+        code=code,
+    )
+    return case, event, Guard(f"open#{case.phone_key}#{company}", ref=case_id)
+
+
 def _reroute(
     settings: Settings,
     workflow: Workflow,
@@ -255,50 +323,16 @@ def _reroute(
     now: datetime,
 ) -> tuple[Case, Event, Guard]:
     """The case that opens at the right company when a liaison says it was misrouted."""
-    created = clock.iso(now)
-    case_id = new_case_id()
-    armed = timers.arm(
+    return open_case(
+        settings,
         workflow,
-        workflow.initial_arm,
+        directory,
         now,
-        fraud_lane=case.lane == "fraud",
-        deadlines=directory.get(target).deadlines,
+        company=target,
+        opened_by=("rerouted_in", "liaison", case.company),
+        routed_from=case.case_id,
+        **{name: getattr(case, name) for name in CARRIED_FIELDS},
     )
-    state = workflow.state(workflow.initial_state)
-    next_due = timers.next_due(armed)
-    values = {**case.attribute_values}
-    for name in ("response", "expires_at", "routed_from", "note"):
-        values.pop(name, None)
-    target_case = Case(
-        **{
-            **values,
-            "case_id": case_id,
-            "company": target,
-            "state": state.name,
-            "action_on": state.action_on,
-            "version": 1,
-            "created_at": created,
-            "updated_at": created,
-            "timers": armed,
-            "next_due_at": next_due,
-            "timer_shard": timers.shard_for(case_id, settings.timer_shards) if next_due else None,
-            "due_at": timers.company_due(workflow, armed),
-            "routed_from": case.case_id,
-            "note": case.note,
-        },
-    )
-    event = audit_event(
-        target_case,
-        1,
-        action="rerouted_in",
-        actor="liaison",
-        from_state=None,
-        to_state=state.name,
-        at=created,
-        code=case.company,
-    )
-    lock = Guard(f"open#{case.phone_key}#{target}", ref=case_id)
-    return target_case, event, lock
 
 
 # -- what each role sees ------------------------------------------------------------------

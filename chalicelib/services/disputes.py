@@ -8,15 +8,15 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib.adapters import case_store, guards, outbox_store
-from chalicelib.adapters.tables import Case, Dispute, Guard, OutboxMessage
+from chalicelib.adapters.tables import Dispute, Guard, OutboxMessage
 from chalicelib.config import Settings
 from chalicelib.domain import clock, timers
 from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.errors import Problem, not_found, unauthenticated
-from chalicelib.domain.ids import new_case_id, new_dispute_id
+from chalicelib.domain.ids import new_dispute_id
 from chalicelib.domain.intake import DisputeItem, extra_advice, parse_dispute
 from chalicelib.domain.workflow import load_workflow
-from chalicelib.services.cases import Actor, audit_event, history
+from chalicelib.services.cases import Actor, history, open_case
 from chalicelib.services.views import case_view
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -92,55 +92,28 @@ def file_dispute(
     created = clock.iso(now)
     cases, events, locks, views = [], [], {}, []
     for item in request.items:
-        entry = directory.get(item.company)
-        case_id = new_case_id()
-        armed = timers.arm(
+        case, event, lock = open_case(
+            settings,
             workflow,
-            workflow.initial_arm,
+            directory,
             now,
-            fraud_lane=item.lane == "fraud",
-            deadlines=entry.deadlines,
-        )
-        state = workflow.state(workflow.initial_state)
-        next_due = timers.next_due(armed)
-        case = Case(
-            case_id,
-            dispute_id=dispute_id,
             company=item.company,
+            opened_by=("file", "user", item.reason),
+            dispute_id=dispute_id,
             kind=request.kind,
             lane=item.lane,
             reason=item.reason,
             reported_count=item.reported_count,
             expected_count=item.expected_count,
             note=item.note,
-            state=state.name,
-            action_on=state.action_on,
-            version=1,
             phone_key=actor.phone_key,
             phone_cipher=holder.data["cipher"],
             phone_masked=holder.data["masked"],
             phone_region=holder.data.get("region", ""),
-            created_at=created,
-            updated_at=created,
-            due_at=timers.company_due(workflow, armed),
-            timers=armed,
-            next_due_at=next_due,
-            timer_shard=timers.shard_for(case_id, settings.timer_shards) if next_due else None,
         )
         cases.append(case)
-        events.append(
-            audit_event(
-                case,
-                1,
-                action="file",
-                actor="user",
-                from_state=None,
-                to_state=state.name,
-                at=created,
-                code=item.reason,
-            )
-        )
-        locks[item.company] = Guard(f"open#{actor.phone_key}#{item.company}", ref=case_id)
+        events.append(event)
+        locks[item.company] = lock
         views.append(
             case_view(
                 case,
