@@ -3,7 +3,6 @@ emulated AWS (DynamoDB, KMS, SNS) with this stage's tables, key and demo subscri
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,15 +17,11 @@ os.environ.update(
     AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
 )
 
-import moto  # noqa: E402  (must precede boto3 clients)
 import pytest  # noqa: E402
 
-from chalicelib.adapters import aws as aws_clients  # noqa: E402
-from chalicelib.adapters import tables  # noqa: E402
 from chalicelib.domain import clock  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGE_ENV = json.loads((ROOT / ".chalice" / "config.json").read_text())
 DEMO = {
     "active": ("13800138000", "12345X", "China Mobile"),
     "second": ("13900139000", "65432X", "China Mobile"),
@@ -39,10 +34,9 @@ START = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # Friday 10:00 in Shanghai
 @pytest.fixture(autouse=True)
 def stage_env(monkeypatch):
     """The `local` stage's variables from .chalice/config.json, outside requests too."""
-    env = {
-        **STAGE_ENV["environment_variables"],
-        **STAGE_ENV["stages"]["local"]["environment_variables"],
-    }
+    from tests.support import local_stage_env
+
+    env = local_stage_env()
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
@@ -56,33 +50,20 @@ def frozen_clock():
     clock.use(previous)
 
 
+def demo_subscribers() -> list[tuple[str, str, str, str]]:
+    return [
+        (phone, id6, "cancelled" if key == "cancelled" else "active", carrier)
+        for key, (phone, id6, carrier) in DEMO.items()
+    ]
+
+
 @pytest.fixture
 def world(stage_env, frozen_clock):
     """A fresh emulated AWS with tables, the KMS key and demo subscribers."""
-    from chalicelib import config
-    from chalicelib.adapters.registry import registry
-    from chalicelib.services import stats
+    from tests.support import emulated_aws
 
-    with moto.mock_aws():
-        tables.reset()
-        aws_clients.reset()
-        stats.reset_pump()
-        settings = config.settings()
-        tables.create_all(settings)
-        kms = aws_clients.client("kms", settings.region)
-        key_id = kms.create_key(Description="recount test")["KeyMetadata"]["KeyId"]
-        kms.create_alias(AliasName=settings.kms_key_id, TargetKeyId=key_id)
-        reg = registry(settings)
-        for phone, id6, carrier in DEMO.values():
-            reg.enrol(
-                "+86" + phone,
-                id6,
-                "cancelled" if phone == DEMO["cancelled"][0] else "active",
-                carrier,
-            )
+    with emulated_aws(demo_subscribers()) as settings:
         yield settings
-        tables.reset()
-        aws_clients.reset()
 
 
 @pytest.fixture

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -54,3 +57,44 @@ def last_code(phone: str) -> str:
     texts = [text for number, text in sent_sms() if number == e164 and "验证码" in text]
     assert texts, f"no code was sent to {phone}"
     return "".join(c for c in texts[-1].split("验证码", 1)[1][:6])
+
+
+STAGE_CONFIG = Path(__file__).resolve().parents[1] / ".chalice" / "config.json"
+
+
+def local_stage_env() -> dict[str, str]:
+    """The `local` stage's variables from .chalice/config.json."""
+    config = json.loads(STAGE_CONFIG.read_text())
+    return {**config["environment_variables"], **config["stages"]["local"]["environment_variables"]}
+
+
+@contextmanager
+def emulated_aws(subscribers: list[tuple[str, str, str, str]]) -> Iterator[Any]:
+    """A fresh moto world with this stage's tables, the KMS key and the given subscribers
+    (national number, ID last 6, status, carrier); yields the settings. The caller sets the
+    stage's environment first (see local_stage_env)."""
+    import moto
+
+    from chalicelib import config
+    from chalicelib.adapters import aws, tables
+    from chalicelib.adapters.registry import registry
+    from chalicelib.services import stats
+
+    with moto.mock_aws():
+        tables.reset()
+        aws.reset()
+        stats.reset_pump()
+        try:
+            settings = config.settings()
+            tables.create_all(settings)
+            kms = aws.client("kms", settings.region)
+            key_id = kms.create_key(Description="recount test")["KeyMetadata"]["KeyId"]
+            kms.create_alias(AliasName=settings.kms_key_id, TargetKeyId=key_id)
+            reg = registry(settings)
+            for phone, id_last6, status, carrier in subscribers:
+                reg.enrol("+86" + phone, id_last6, status, carrier)
+            yield settings
+        finally:
+            stats.reset_pump()
+            tables.reset()
+            aws.reset()

@@ -17,16 +17,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import moto
 import pytest
 
 from app import app
-from chalicelib.adapters import aws as aws_clients
-from chalicelib.adapters import case_store, key_store, tables
+from chalicelib.adapters import case_store, key_store
 from chalicelib.domain import clock
 from chalicelib.services import keys
-from tests.conftest import DEMO, STAGE_ENV, START
-from tests.support import Api, last_code
+from tests.conftest import DEMO, START, demo_subscribers
+from tests.support import Api, emulated_aws, last_code, local_stage_env
 
 # -- the callers (columns) --------------------------------------------------------------------
 NONE = "no token"
@@ -133,39 +131,20 @@ SPARE = [(f"1500000{i:04d}", f"10000{i}") for i in range(len(CALLERS))]
 def cast() -> Iterator[Cast]:
     from chalice.test import Client
 
-    from chalicelib import config
-    from chalicelib.adapters.registry import registry
-
-    env = {
-        **STAGE_ENV["environment_variables"],
-        **STAGE_ENV["stages"]["local"]["environment_variables"],
-    }
-    with pytest.MonkeyPatch.context() as mp, moto.mock_aws():
-        for name, value in env.items():
+    subscribers = [
+        *demo_subscribers(),
+        *[(p, i, "active", "China Mobile") for p, i in SPARE],
+    ]
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in local_stage_env().items():
             mp.setenv(name, value)
         frozen = clock.FrozenClock(START)
         previous = clock.use(frozen)
-        tables.reset()
-        aws_clients.reset()
         try:
-            settings = config.settings()
-            tables.create_all(settings)
-            kms = aws_clients.client("kms", settings.region)
-            key_id = kms.create_key(Description="recount authz")["KeyMetadata"]["KeyId"]
-            kms.create_alias(AliasName=settings.kms_key_id, TargetKeyId=key_id)
-            reg = registry(settings)
-            for phone, id6, carrier in [
-                *DEMO.values(),
-                *[(p, i, "China Mobile") for p, i in SPARE],
-            ]:
-                status = "cancelled" if phone == DEMO["cancelled"][0] else "active"
-                reg.enrol("+86" + phone, id6, status, carrier)
-            with Client(app, stage_name="local") as client:
+            with emulated_aws(subscribers), Client(app, stage_name="local") as client:
                 yield Cast.assemble(Api(client, frozen))
         finally:
             clock.use(previous)
-            tables.reset()
-            aws_clients.reset()
 
 
 @dataclass

@@ -26,20 +26,17 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-import moto
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
 from app import app
-from chalicelib.adapters import aws as aws_clients
-from chalicelib.adapters import tables
 from chalicelib.adapters.tables import Case
 from chalicelib.domain import clock
 from chalicelib.domain.workdays import SHANGHAI
 from chalicelib.services import keys, stats
-from tests.conftest import STAGE_ENV, START
+from tests.conftest import START
 from tests.integration.helpers import assert_problem
-from tests.support import Api
+from tests.support import Api, emulated_aws, local_stage_env
 
 W48_MONDAY = datetime(2026, 11, 23, tzinfo=SHANGHAI)
 _ids = itertools.count(1)
@@ -142,30 +139,19 @@ def save_cluster_cases() -> None:
 def hot() -> Iterator[tuple[Api, str, Any]]:
     from chalice.test import Client
 
-    from chalicelib import config
-
-    env = {
-        **STAGE_ENV["environment_variables"],
-        **STAGE_ENV["stages"]["local"]["environment_variables"],
-    }
-    with pytest.MonkeyPatch.context() as mp, moto.mock_aws():
-        for name, value in env.items():
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in local_stage_env().items():
             mp.setenv(name, value)
         previous = clock.use(clock.FrozenClock(START))
-        tables.reset()
-        aws_clients.reset()
         try:
-            settings = config.settings()
-            tables.create_all(settings)
-            records = background() + cluster()
-            assert stats.aggregate_records(settings, records) == len(records)
-            save_cluster_cases()
-            with Client(app, stage_name="local") as client:
-                yield Api(client), keys.issue("operator", None, "hot")["key"], settings
+            with emulated_aws([]) as settings:
+                records = background() + cluster()
+                assert stats.aggregate_records(settings, records) == len(records)
+                save_cluster_cases()
+                with Client(app, stage_name="local") as client:
+                    yield Api(client), keys.issue("operator", None, "hot")["key"], settings
         finally:
             clock.use(previous)
-            tables.reset()
-            aws_clients.reset()
 
 
 def get(api: Api, token: str, path: str):

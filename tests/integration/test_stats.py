@@ -40,19 +40,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
-import moto
 import pytest
 
 from app import app
-from chalicelib.adapters import aws as aws_clients
-from chalicelib.adapters import stats_store, tables
+from chalicelib.adapters import stats_store
 from chalicelib.domain import clock, insight
 from chalicelib.domain.directory import load_directory
 from chalicelib.domain.workdays import SHANGHAI
 from chalicelib.services import keys, scheduler, stats
-from tests.conftest import DEMO, STAGE_ENV, START
+from tests.conftest import DEMO, START
 from tests.integration.helpers import assert_problem, header, item, media_type
-from tests.support import Api
+from tests.support import Api, emulated_aws, local_stage_env
 
 NUMBERS = {
     "A": DEMO["active"][:2],  # 北京市
@@ -127,31 +125,14 @@ class History:
 def history() -> Iterator[History]:
     from chalice.test import Client
 
-    from chalicelib import config
-    from chalicelib.adapters.registry import registry
-
-    env = {
-        **STAGE_ENV["environment_variables"],
-        **STAGE_ENV["stages"]["local"]["environment_variables"],
-    }
-    with pytest.MonkeyPatch.context() as mp, moto.mock_aws():
-        for name, value in env.items():
+    subscribers = [(phone, id6, "active", "China Mobile") for phone, id6 in NUMBERS.values()]
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in local_stage_env().items():
             mp.setenv(name, value)
         frozen = clock.FrozenClock(START)
         previous = clock.use(frozen)
-        tables.reset()
-        aws_clients.reset()
-        stats.reset_pump()
         try:
-            settings = config.settings()
-            tables.create_all(settings)
-            kms = aws_clients.client("kms", settings.region)
-            key_id = kms.create_key(Description="recount stats")["KeyMetadata"]["KeyId"]
-            kms.create_alias(AliasName=settings.kms_key_id, TargetKeyId=key_id)
-            reg = registry(settings)
-            for phone, id6 in NUMBERS.values():
-                reg.enrol("+86" + phone, id6, "active", "China Mobile")
-            with Client(app, stage_name="local") as client:
+            with emulated_aws(subscribers) as settings, Client(app, stage_name="local") as client:
                 api = Api(client, frozen)
                 h = History(
                     api=api,
@@ -167,9 +148,6 @@ def history() -> Iterator[History]:
                 yield h
         finally:
             clock.use(previous)
-            stats.reset_pump()
-            tables.reset()
-            aws_clients.reset()
 
 
 def seed(h: History) -> None:
