@@ -28,7 +28,17 @@ class Settings:
         return self.stage == "local"
 
     def table_name(self, base: str) -> str:
-        return f"{self.table_prefix}-{base}"
+        return table_name(self.table_prefix, base)
+
+
+def table_name(prefix: str, base: str) -> str:
+    return f"{prefix}-{base}"
+
+
+def table_location() -> tuple[str, str]:
+    """(table prefix, region): all the models need to find their tables, and no secret."""
+    region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION", "ap-east-1")
+    return os.environ.get("RECOUNT_TABLE_PREFIX", "recount-local"), region
 
 
 def _required(name: str) -> str:
@@ -48,10 +58,11 @@ def _demo_speed(stage: str) -> float:
 def settings() -> Settings:
     stage = os.environ.get("RECOUNT_STAGE", "local")
     speed = _demo_speed(stage)
+    table_prefix, region = table_location()
     return Settings(
         stage=stage,
-        table_prefix=os.environ.get("RECOUNT_TABLE_PREFIX", "recount-local"),
-        region=os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION", "ap-east-1"),
+        table_prefix=table_prefix,
+        region=region,
         kms_key_id=os.environ.get("RECOUNT_KMS_KEY_ID", "alias/recount-local"),
         hmac_key=_required("RECOUNT_HMAC_KEY").encode(),
         token_key=_required("RECOUNT_TOKEN_KEY").encode(),

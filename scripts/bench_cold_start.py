@@ -4,7 +4,8 @@ side in one run, each import in a fresh interpreter (what a Lambda INIT pays for
     python scripts/bench_cold_start.py [--runs 15]
 
 Runs alternate (ours, bare, ours, bare, …) after one warm-up each (so .pyc files exist, as they
-do in the deployment package), and the medians are compared. Goal: ours ≤ 1.3 × bare. Then the
+do in the deployment package), and the medians are compared. Goal: ours ≤ 1.3 × bare. A third
+row adds what the first request to a table route imports (not held to the goal). Then the
 modules that only our app imports, heaviest first (python -X importtime, self time), say where
 the difference comes from. The machine is shared and noisy: read the ratio, not the
 milliseconds.
@@ -33,10 +34,21 @@ app = Chalice(app_name="bare")
 def index():
     return {"hello": "world"}
 """
-TIMED_IMPORT = (
-    "import time; t, c = time.perf_counter(), time.process_time(); import app; "
-    "print((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000)"
+# What a fresh container pays before and at its first request to a route that reads a table:
+# `import app`, then what that request imports (Powertools, the services, PynamoDB, boto3).
+# Not held to the goal (the bare app serves no request), shown so the lazy imports are read
+# for what they are: work moved to where it is needed, which routes without tables never pay.
+FIRST_TABLE_REQUEST = (
+    "import app, boto3; from aws_lambda_powertools import Logger, Metrics; "
+    "from chalicelib import services; services.disputes, services.cases, services.views"
 )
+
+
+def _timed(statement: str) -> str:
+    return (
+        f"import time; t, c = time.perf_counter(), time.process_time(); {statement}; "
+        "print((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000)"
+    )
 
 
 def _env() -> dict[str, str]:
@@ -45,10 +57,10 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
 
 
-def import_ms(cwd: Path) -> tuple[float, float]:
-    """(wall, CPU) milliseconds of `import app` in a fresh interpreter."""
+def import_ms(cwd: Path, statement: str = "import app") -> tuple[float, float]:
+    """(wall, CPU) milliseconds of `statement` (by default `import app`) in a fresh interpreter."""
     out = subprocess.run(
-        [sys.executable, "-c", TIMED_IMPORT],
+        [sys.executable, "-c", _timed(statement)],
         cwd=cwd,
         env=_env(),
         capture_output=True,
@@ -91,22 +103,32 @@ def main(argv: list[str] | None = None) -> int:
         bare_dir = Path(tmp)
         (bare_dir / "app.py").write_text(BARE_APP)
         import_ms(ROOT), import_ms(bare_dir)  # warm-up: compile and cache bytecode
-        ours, bare = [], []
+        ours, bare, first_request = [], [], []
         for _ in range(args.runs):
             ours.append(import_ms(ROOT))
             bare.append(import_ms(bare_dir))
+            first_request.append(import_ms(ROOT, FIRST_TABLE_REQUEST))
         ours_profile, bare_profile = import_profile(ROOT), import_profile(bare_dir)
     print(f"import app, median of {args.runs} fresh interpreters (Python {sys.version.split()[0]})")
-    print(f"  {'':<28} {'wall ms':>9} {'CPU ms':>9} {'min wall':>9}")
-    for label, runs in (("recount app.py", ours), ("bare Chalice app + boto3", bare)):
+    print(f"  {'':<36} {'wall ms':>9} {'CPU ms':>9} {'min wall':>9}")
+    for label, runs in (
+        ("recount app.py", ours),
+        ("bare Chalice app + boto3", bare),
+        ("recount, + a table route's imports", first_request),
+    ):
         wall = statistics.median(w for w, _ in runs)
         cpu = statistics.median(c for _, c in runs)
-        print(f"  {label:<28} {wall:9.1f} {cpu:9.1f} {min(w for w, _ in runs):9.1f}")
+        print(f"  {label:<36} {wall:9.1f} {cpu:9.1f} {min(w for w, _ in runs):9.1f}")
     for i, kind in ((0, "wall"), (1, "CPU")):
         ratio = statistics.median(r[i] for r in ours) / statistics.median(r[i] for r in bare)
         verdict = "within" if ratio <= GOAL else "ABOVE"
         print(f"  ratio ({kind:>4}) {ratio:.2f}×  — {verdict} the goal of {GOAL}×")
     print("  (CPU time is what a busy shared machine distorts least; Lambda's INIT is wall time)")
+    print(
+        "  The third row is not held to the goal: it is what the first request to a route that"
+        " reads a table adds;\n  routes without tables (pages, /openapi.json) and each worker"
+        " load only what they use."
+    )
 
     extra: dict[str, int] = {}
     for name, us in ours_profile.items():

@@ -1,6 +1,8 @@
 """PynamoDB models: one table per kind of record. Only adapters import this module.
 
-Table names carry the stage prefix and are bound at call time (`bind`), never at import.
+Table names carry the stage prefix. The module is imported with the first service a request
+uses, and binds the models to the tables the environment names then; the middleware's `bind`
+keeps them current on every later invocation.
 Numbers appear only as HMAC (`phone_key`), KMS ciphertext (`phone_cipher`) and masked form.
 """
 
@@ -18,6 +20,7 @@ from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
+from chalicelib import config
 from chalicelib.config import Settings
 
 
@@ -288,16 +291,19 @@ _connection: Connection | None = None
 
 def bind(settings: Settings) -> None:
     """Point every model at this stage's tables; cheap when nothing changed."""
+    _bind(settings.table_prefix, settings.region)
+
+
+def _bind(table_prefix: str, region: str) -> None:
     global _bound, _connection
-    key = (settings.table_prefix, settings.region)
-    if _bound == key:
+    if _bound == (table_prefix, region):
         return
     for model in MODELS:
-        model.Meta.table_name = settings.table_name(model.Meta.base)
-        model.Meta.region = settings.region
+        model.Meta.table_name = config.table_name(table_prefix, model.Meta.base)
+        model.Meta.region = region
         model._connection = None
     _connection = None
-    _bound = key
+    _bound = (table_prefix, region)
 
 
 def connection() -> Connection:
@@ -325,3 +331,6 @@ def create_all(settings: Settings) -> None:
             continue
         if not model.exists():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+
+
+_bind(*config.table_location())

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib import services
 from chalicelib.api import auth
 from chalicelib.api.http import ApiRequest, route
+from chalicelib.domain.actors import KEY_ROLES
 from chalicelib.domain.errors import not_found
-from chalicelib.services import keys
 
 bp = Blueprint(__name__)
 
@@ -17,7 +18,7 @@ KEY_REQUEST = {
     "required": ["company"],
     "properties": {
         "company": {"type": ["string", "null"], "maxLength": 40},
-        "role": {"type": "string", "enum": list(keys.ROLES)},
+        "role": {"type": "string", "enum": list(KEY_ROLES)},
         "label": {"type": ["string", "null"], "maxLength": 80},
     },
 }
@@ -36,7 +37,7 @@ KEY_REQUEST = {
 )
 def issue_key(req: ApiRequest):
     body = req.body
-    return keys.issue(body.get("role", "liaison"), body.get("company"), body.get("label"))
+    return services.keys.issue(body.get("role", "liaison"), body.get("company"), body.get("label"))
 
 
 @route(
@@ -51,7 +52,7 @@ def issue_key(req: ApiRequest):
 )
 def revoke_key(req: ApiRequest):
     key_id = req.params["key_id"]
-    if not keys.revoke(key_id):
+    if not services.keys.revoke(key_id):
         raise not_found("key")
     auth.forget(key_id)
     return Response(body="", status_code=204)

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import time
+from typing import TYPE_CHECKING
 
-from chalicelib import config
-from chalicelib.adapters import key_store
+from chalicelib import config, services
 from chalicelib.domain import clock
+from chalicelib.domain.actors import Actor
 from chalicelib.domain.errors import Problem, unauthenticated
 from chalicelib.domain.identity import verify_token
-from chalicelib.services import keys
-from chalicelib.services.cases import Actor
+
+if TYPE_CHECKING:
+    from chalicelib.services.keys import Principal
 
 KEY_CACHE_SECONDS = 60
-_cache: dict[str, tuple[keys.Principal, float]] = {}
+_cache: dict[str, tuple[Principal, float]] = {}
 
 
 def bearer(headers: dict[str, str]) -> str | None:
@@ -40,7 +42,7 @@ def person(headers: dict[str, str]) -> Actor:
     return Actor("user", phone_key=session.phone_key)
 
 
-def _principal(headers: dict[str, str]) -> keys.Principal:
+def _principal(headers: dict[str, str]) -> Principal:
     presented = bearer(headers)
     if presented is None or len(presented) > 200:
         raise unauthenticated("An API key is required")
@@ -48,10 +50,10 @@ def _principal(headers: dict[str, str]) -> keys.Principal:
     hit = _cache.get(digest)
     if hit and hit[1] > time.monotonic():
         return hit[0]
-    principal = keys.authenticate(presented)
+    principal = services.keys.authenticate(presented)
     if principal is None:
         raise unauthenticated("The API key is unknown or revoked")
-    key_store.touch(principal.key_id, clock.iso(clock.now()))
+    services.keys.record_use(principal.key_id)
     _cache[digest] = (principal, time.monotonic() + KEY_CACHE_SECONDS)
     return principal
 

@@ -7,13 +7,11 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib import config
+from chalicelib import config, services
 from chalicelib.api.http import ApiRequest, json_response, problem_body, route
 from chalicelib.domain import clock
 from chalicelib.domain.errors import Problem
 from chalicelib.domain.workflow import PARAMS, load_workflow
-from chalicelib.services import cases, disputes, queues
-from chalicelib.services.views import case_view
 
 bp = Blueprint(__name__)
 
@@ -69,25 +67,25 @@ BATCH = {
 
 
 def _case_response(case, view: dict, status: int = 200) -> Response:
-    return json_response(view, status, {"ETag": cases.etag(case)})
+    return json_response(view, status, {"ETag": services.cases.etag(case)})
 
 
 def _staff_case(req: ApiRequest, role: str) -> Response:
-    case = cases.load_case(req.actor, req.params["case_id"])
-    view = case_view(case, load_workflow(), clock.now(), role)
-    view["history"] = cases.history(case.case_id, role)
+    case = services.cases.load_case(req.actor, req.params["case_id"])
+    view = services.views.case_view(case, load_workflow(), clock.now(), role)
+    view["history"] = services.cases.history(case.case_id, role)
     return _case_response(case, view)
 
 
 def _transition(req: ApiRequest, role: str) -> Response:
-    case = cases.take_action(
+    case = services.cases.take_action(
         config.settings(),
         req.actor,
         req.params["case_id"],
         req.body,
-        cases.parse_if_match(req.headers.get("if-match")),
+        services.cases.parse_if_match(req.headers.get("if-match")),
     )
-    return _case_response(case, case_view(case, load_workflow(), clock.now(), role))
+    return _case_response(case, services.views.case_view(case, load_workflow(), clock.now(), role))
 
 
 # -- the person ----------------------------------------------------------------------------
@@ -117,7 +115,7 @@ def person_action(req: ApiRequest):
     errors=(401, 404, 409),
 )
 def erase_dispute(req: ApiRequest):
-    disputes.erase_dispute(req.actor, req.params["dispute_id"])
+    services.disputes.erase_dispute(req.actor, req.params["dispute_id"])
     return Response(body="", status_code=204)
 
 
@@ -133,7 +131,7 @@ def erase_dispute(req: ApiRequest):
     query=("state", "action_on", "overdue", "limit", "cursor"),
 )
 def liaison_queue(req: ApiRequest):
-    return queues.liaison_queue(config.settings(), req.actor, req.query)
+    return services.queues.liaison_queue(config.settings(), req.actor, req.query)
 
 
 @route(
@@ -180,14 +178,14 @@ def liaison_batch(req: ApiRequest):
     for item in req.body["items"]:
         body = {k: v for k, v in item.items() if k not in ("case_id", "if_match")}
         try:
-            case = cases.take_action(
+            case = services.cases.take_action(
                 settings, req.actor, item["case_id"], body, item.get("if_match")
             )
             results.append(
                 {
                     "case_id": item["case_id"],
                     "status": 200,
-                    "case": case_view(case, workflow, now, "liaison"),
+                    "case": services.views.case_view(case, workflow, now, "liaison"),
                 }
             )
         except Problem as problem:
@@ -213,7 +211,7 @@ def liaison_batch(req: ApiRequest):
     query=("state", "company", "overdue", "limit", "cursor"),
 )
 def admin_cases(req: ApiRequest):
-    return queues.admin_cases(config.settings(), req.query)
+    return services.queues.admin_cases(config.settings(), req.query)
 
 
 @route(

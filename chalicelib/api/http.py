@@ -14,8 +14,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.api import schema as body_schema
 from chalicelib.api.auth import AUTHENTICATORS
+from chalicelib.domain.actors import Actor
 from chalicelib.domain.errors import FieldError, Problem, validation_failed
-from chalicelib.services.cases import Actor
 
 log = logging.getLogger("recount.api")
 

@@ -7,9 +7,8 @@ from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
-from chalicelib import config
+from chalicelib import config, services
 from chalicelib.api.http import ApiRequest, json_response, route
-from chalicelib.services import stats
 
 bp = Blueprint(__name__)
 
@@ -26,7 +25,7 @@ CSV_QUERY = ("state", "company", "overdue", "limit")
     errors=(401, 403),
 )
 def admin_stats(req: ApiRequest):
-    return stats.admin_stats(config.settings())
+    return services.stats.admin_stats(config.settings())
 
 
 @route(
@@ -40,7 +39,7 @@ def admin_stats(req: ApiRequest):
     query=("week", "company", "spikes_only"),
 )
 def admin_hotspots(req: ApiRequest):
-    return stats.hotspots(config.settings(), req.query)
+    return services.stats.hotspots(config.settings(), req.query)
 
 
 @route(
@@ -54,7 +53,7 @@ def admin_hotspots(req: ApiRequest):
     query=("week", "region", "company", "limit", "cursor"),
 )
 def admin_hotspot_cases(req: ApiRequest):
-    return stats.hotspot_cases(config.settings(), req.query)
+    return services.stats.hotspot_cases(config.settings(), req.query)
 
 
 @route(
@@ -68,7 +67,7 @@ def admin_hotspot_cases(req: ApiRequest):
     query=(*CSV_QUERY, "cursor"),
 )
 def admin_cases_csv(req: ApiRequest):
-    body, cursor = stats.cases_csv(config.settings(), req.query)
+    body, cursor = services.stats.cases_csv(config.settings(), req.query)
     headers = {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": 'attachment; filename="recount-cases.csv"',
@@ -91,9 +90,8 @@ def admin_cases_csv(req: ApiRequest):
     tag="public",
 )
 def scorecard(req: ApiRequest):
-    return json_response(
-        stats.scorecard(config.settings()), headers={"Cache-Control": "public, max-age=300"}
-    )
+    card = services.stats.scorecard(config.settings())
+    return json_response(card, headers={"Cache-Control": "public, max-age=300"})
 
 
 @route(
@@ -106,4 +104,4 @@ def scorecard(req: ApiRequest):
     errors=(401, 403),
 )
 def liaison_directory_status(req: ApiRequest):
-    return stats.directory_status(req.actor.company)
+    return services.stats.directory_status(req.actor.company)

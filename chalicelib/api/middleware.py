@@ -3,13 +3,16 @@
 - `observe`: structured logs and metrics (chalicelib/api/observability.py), outermost, so it
   sees every response and every failure. Powertools is imported on the first invocation, not
   when `app` is imported (cold start: see scripts/bench_cold_start.py).
-- `bind_tables`: bind the models to this stage's tables (config is read per call).
+- `bind_tables`: keep the models bound to this stage's tables (config is read per call).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
+
+from chalicelib import config
 
 
 def observe(event: Any, get_response: Callable[[Any], Any]) -> Any:
@@ -19,10 +22,9 @@ def observe(event: Any, get_response: Callable[[Any], Any]) -> Any:
 
 
 def bind_tables(event: Any, get_response: Callable[[Any], Any]) -> Any:
-    # Imported here: the models pull in PynamoDB and botocore, which `import app` need not pay
-    # for when the route modules load their services lazily (scripts/bench_cold_start.py).
-    from chalicelib import config
-    from chalicelib.adapters import tables
-
-    tables.bind(config.settings())
+    # Only once the models are loaded (with the first service a request uses; they bind
+    # themselves then): a page or /openapi.json never pays for PynamoDB and botocore.
+    tables = sys.modules.get("chalicelib.adapters.tables")
+    if tables is not None:
+        tables.bind(config.settings())
     return get_response(event)

@@ -20,17 +20,20 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import jinja2
 from chalice import Blueprint, Response
 
-from chalicelib import config
+from chalicelib import config, services
 from chalicelib.api.http import ApiRequest, route
 from chalicelib.domain.directory import KIND_TO_TYPE, load_directory
 from chalicelib.domain.errors import Problem, not_found
 from chalicelib.domain.insight import MIN_PUBLIC_CASES
+from chalicelib.domain.phone import parse_mobile
+
+if TYPE_CHECKING:
+    import jinja2
 
 bp = Blueprint(__name__)
 
@@ -187,6 +190,8 @@ LABELS: dict[str, dict[str, str]] = {
 
 @functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    import jinja2  # here, not at import: only page routes pay for it (cold start)
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=True,  # every value is escaped, whatever the template's file name
@@ -263,10 +268,6 @@ def _demo_subscribers() -> list[dict[str, Any]]:
 
 def _inbox(settings: config.Settings) -> list[dict[str, Any]]:
     """Each demo number with what the embedded AWS "sent" to it, newest first."""
-    from chalicelib.adapters.tables import DevSms
-    from chalicelib.domain.identity import phone_hmac
-    from chalicelib.domain.phone import parse_mobile
-
     phones = []
     for subscriber in _demo_subscribers():
         try:
@@ -274,12 +275,8 @@ def _inbox(settings: config.Settings) -> list[dict[str, Any]]:
         except Problem:
             continue
         messages = [
-            {"body": m.body, "sent_at": _shanghai(m.sent_at.split("#")[0])}
-            for m in DevSms.query(
-                phone_hmac(settings.hmac_key, number.e164),
-                consistent_read=True,
-                scan_index_forward=False,
-            )
+            {"body": m["body"], "sent_at": _shanghai(m["sent_at"])}
+            for m in services.dev_inbox.sent_to(settings, number.e164, newest_first=True)
         ]
         phones.append(
             {

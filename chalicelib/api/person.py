@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib import config
+from chalicelib import config, services
 from chalicelib.api.http import ApiRequest, json_response, route
 from chalicelib.domain.intake import KINDS, MAX_ITEMS, MAX_NOTE, REASONS
-from chalicelib.services import disputes, identity
 
 bp = Blueprint(__name__)
 
@@ -74,7 +73,7 @@ DISPUTE_REQUEST = {
     errors=(400, 413, 415, 422, 429, 503),
 )
 def request_verification_code(req: ApiRequest):
-    identity.request_code(config.settings(), req.body["phone"], req.client_ip)
+    services.identity.request_code(config.settings(), req.body["phone"], req.client_ip)
     return {
         "status": "accepted",
         "detail": "如果该号码可以接收短信，验证码将在1分钟内送达，5分钟内有效。",
@@ -93,7 +92,7 @@ def request_verification_code(req: ApiRequest):
 )
 def open_session(req: ApiRequest):
     b = req.body
-    return identity.open_session(config.settings(), b["phone"], b["id_last6"], b["code"])
+    return services.identity.open_session(config.settings(), b["phone"], b["id_last6"], b["code"])
 
 
 @route(
@@ -109,8 +108,8 @@ def open_session(req: ApiRequest):
     headers=("Idempotency-Key",),
 )
 def file_dispute(req: ApiRequest):
-    key = disputes.check_idempotency_key(req.headers.get("idempotency-key"))
-    status, body = disputes.file_dispute(config.settings(), req.actor, req.body, key)
+    key = services.disputes.check_idempotency_key(req.headers.get("idempotency-key"))
+    status, body = services.disputes.file_dispute(config.settings(), req.actor, req.body, key)
     return json_response(body, status, {"Location": f"/v1/disputes/{body['dispute_id']}"})
 
 
@@ -124,7 +123,7 @@ def file_dispute(req: ApiRequest):
     errors=(401,),
 )
 def list_disputes(req: ApiRequest):
-    return disputes.list_disputes(req.actor)
+    return services.disputes.list_disputes(req.actor)
 
 
 @route(
@@ -137,4 +136,4 @@ def list_disputes(req: ApiRequest):
     errors=(401, 404),
 )
 def get_dispute(req: ApiRequest):
-    return disputes.get_dispute(req.actor, req.params["dispute_id"])
+    return services.disputes.get_dispute(req.actor, req.params["dispute_id"])

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import config
-from chalicelib.services import dispatcher, scheduler, stats
+from chalicelib import config, services
 
 # Chalice needs the stream ARN when the app is imported; `make package` replaces this with
 # the outbox table's real StreamArn in the merged CloudFormation template.
@@ -18,12 +17,12 @@ EVENTS_STREAM_ARN = (
 
 
 def on_tick(event: Any) -> dict[str, int]:
-    return scheduler.tick(config.settings())
+    return services.scheduler.tick(config.settings())
 
 
 def on_outbox_records(event: Any) -> dict[str, Any]:
     records = list(event.to_dict().get("Records", []))
-    outcomes = dispatcher.dispatch_stream_records(config.settings(), records)
+    outcomes = services.dispatcher.dispatch_stream_records(config.settings(), records)
     # Failures live on the outbox items (retried by the scheduler): none is reported back,
     # so a bad message never blocks the shard.
     return {"batchItemFailures": [], "dispatched": len(outcomes)}
@@ -31,5 +30,5 @@ def on_outbox_records(event: Any) -> dict[str, Any]:
 
 def on_audit_records(event: Any) -> dict[str, Any]:
     records = list(event.to_dict().get("Records", []))
-    counted = stats.aggregate_records(config.settings(), records)
+    counted = services.stats.aggregate_records(config.settings(), records)
     return {"batchItemFailures": [], "counted": counted}

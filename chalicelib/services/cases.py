@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,20 +10,13 @@ from chalicelib.adapters.tables import Case, Event, Guard, OutboxMessage
 from chalicelib.config import Settings
 from chalicelib.domain import clock, sms_rules, timers
 from chalicelib.domain.actions import ActionParams, parse_params
+from chalicelib.domain.actors import Actor
 from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.errors import Problem, not_found
 from chalicelib.domain.ids import looks_like, new_case_id
 from chalicelib.domain.workflow import Decision, Workflow, load_workflow
 
 SETTLED_RETENTION = timedelta(days=180)
-
-
-@dataclass(frozen=True)
-class Actor:
-    role: str  # user | liaison | operator | scheduler
-    phone_key: str | None = None  # user
-    company: str | None = None  # liaison
-    key_id: str | None = None  # liaison / operator
 
 
 def audit_event(case: Case, version: int, **fields: Any) -> Event:

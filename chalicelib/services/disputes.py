@@ -11,12 +11,13 @@ from chalicelib.adapters import case_store, guards, outbox_store
 from chalicelib.adapters.tables import Dispute, Guard, OutboxMessage
 from chalicelib.config import Settings
 from chalicelib.domain import clock, timers
+from chalicelib.domain.actors import Actor
 from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.errors import Problem, not_found, unauthenticated
 from chalicelib.domain.ids import new_dispute_id
 from chalicelib.domain.intake import DisputeItem, extra_advice, parse_dispute
 from chalicelib.domain.workflow import load_workflow
-from chalicelib.services.cases import Actor, history, open_case
+from chalicelib.services.cases import history, open_case
 from chalicelib.services.views import case_view
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from chalicelib.adapters import key_store
 from chalicelib.adapters.tables import ApiKey
 from chalicelib.domain import clock, ids
+from chalicelib.domain.actors import KEY_ROLES
 from chalicelib.domain.directory import load_directory
 from chalicelib.domain.errors import FieldError, validation_failed
 from chalicelib.domain.identity import secret_digest
 
-ROLES = ("liaison", "operator")
 PREFIX = "rk"
 
 
@@ -25,8 +25,8 @@ class Principal:
 
 
 def issue(role: str, company: str | None, label: str | None = None) -> dict:
-    if role not in ROLES:
-        raise validation_failed([FieldError("role", f"must be one of {', '.join(ROLES)}")])
+    if role not in KEY_ROLES:
+        raise validation_failed([FieldError("role", f"must be one of {', '.join(KEY_ROLES)}")])
     if role == "liaison":
         directory = load_directory()
         if company not in directory.entries:
@@ -68,6 +68,10 @@ def authenticate(presented: str) -> Principal | None:
     if not hmac.compare_digest(item.secret_digest, secret_digest(parts[2])):
         return None
     return Principal(item.key_id, item.role, item.company)
+
+
+def record_use(key_id: str) -> None:
+    key_store.touch(key_id, clock.iso(clock.now()))
 
 
 def revoke(key_id: str) -> bool:

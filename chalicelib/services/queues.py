@@ -8,11 +8,11 @@ from typing import Any
 from chalicelib.adapters import case_store
 from chalicelib.config import Settings
 from chalicelib.domain import clock, timers
+from chalicelib.domain.actors import Actor
 from chalicelib.domain.directory import load_directory
 from chalicelib.domain.errors import FieldError, validation_failed
 from chalicelib.domain.workflow import ACTION_ON, load_workflow
 from chalicelib.services import paging
-from chalicelib.services.cases import Actor
 from chalicelib.services.views import case_view
 
 

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from chalicelib.adapters import case_store
 from chalicelib.config import Settings
 from chalicelib.domain import clock, timers
+from chalicelib.domain.actors import Actor
 from chalicelib.domain.errors import Problem
 from chalicelib.domain.workflow import load_workflow
 from chalicelib.services import dispatcher
-from chalicelib.services.cases import Actor, take_action
+from chalicelib.services.cases import take_action
 
 log = logging.getLogger("recount.scheduler")
 

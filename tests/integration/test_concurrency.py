@@ -9,9 +9,9 @@ import json
 import pytest
 
 from chalicelib.adapters import case_store
+from chalicelib.domain.actors import Actor
 from chalicelib.domain.errors import Problem
 from chalicelib.services import cases, keys
-from chalicelib.services.cases import Actor
 from tests.conftest import DEMO
 from tests.integration.helpers import scan
 from tests.support import Api

@@ -20,8 +20,9 @@ from moto.dynamodb.responses import DynamoHandler
 from chalicelib.adapters import case_store
 from chalicelib.adapters.tables import Case
 from chalicelib.domain import clock
+from chalicelib.domain.actors import Actor
 from chalicelib.services import scheduler
-from chalicelib.services.cases import Actor, take_action
+from chalicelib.services.cases import take_action
 from tests.conftest import START
 from tests.integration.helpers import scan
 
