@@ -15,7 +15,11 @@ from chalicelib.domain.workflow import PARAMS, load_workflow
 
 bp = Blueprint(__name__)
 
-TEXT = {"type": ["string", "null"], "maxLength": 1000}
+TEXT = {
+    "type": ["string", "null"],
+    "maxLength": 1000,
+    "description": "Free text; a mobile or ID number in it is stored masked (138****8000)",
+}
 COUNT = {"type": ["integer", "null"], "minimum": 0, "maximum": 999}
 FIELD_SCHEMAS = {
     "message": TEXT,

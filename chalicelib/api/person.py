@@ -46,7 +46,10 @@ DISPUTE_ITEM = {
         "reason": {"type": "string", "enum": list(REASONS)},
         "note": {
             "type": ["string", "null"],
-            "description": f"At most {MAX_NOTE} characters after trimming; shown to the company",
+            "description": (
+                f"At most {MAX_NOTE} characters after trimming; shown to the company. A mobile"
+                " or ID number in it is stored masked (138****8000)"
+            ),
         },
     },
 }

@@ -9,6 +9,7 @@ from typing import Any
 from chalicelib.domain import advice
 from chalicelib.domain.directory import Directory
 from chalicelib.domain.errors import FieldError, Problem, validation_failed
+from chalicelib.domain.redaction import mask_personal_numbers
 
 REASONS = (
     "not_mine",
@@ -46,7 +47,8 @@ class DisputeRequest:
 
 
 def clean_text(value: Any, field: str, max_len: int, errors: list[FieldError]) -> str | None:
-    """Free text shown to people: a string, trimmed, no control characters, bounded."""
+    """Free text shown to people: a string, trimmed, no control characters, bounded, and with
+    any mobile or ID number in it masked (it is stored and shown to liaisons)."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -63,7 +65,7 @@ def clean_text(value: Any, field: str, max_len: int, errors: list[FieldError]) -
     if len(text) > max_len:
         errors.append(FieldError(field, f"must be at most {max_len} characters"))
         return None
-    return text or None
+    return mask_personal_numbers(text) or None
 
 
 def _count(value: Any, field: str, errors: list[FieldError]) -> int:

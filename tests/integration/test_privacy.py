@@ -29,6 +29,8 @@ from tests.integration.helpers import (
 from tests.support import Api, sent_sms
 
 ID_DIGITS = ("12345X", "12345x", "65432X", "100234", "111111")
+_SPACED = f"{ACTIVE_PHONE[:3]} {ACTIVE_PHONE[3:7]} {ACTIVE_PHONE[7:]}"
+TYPED_NOTE = f"我的号码 +86 {_SPACED}，身份证110101198001{ACTIVE_ID}"
 # Loggers of the test harness itself (moto emulating AWS); they ship nowhere.
 HARNESS_LOGGERS = ("moto",)
 
@@ -103,7 +105,8 @@ def _run_flows(api: Api, frozen_clock) -> None:
             },
             "a",
         ),
-        (token, {"items": [item("baidu", 2, 1, "other", note="备注里没有号码")]}, "b"),
+        # A person types their own number and ID into the note: it is stored masked.
+        (token, {"items": [item("baidu", 2, 1, "other", note=TYPED_NOTE)]}, "b"),
         (token, {"kind": "sim_cards", "items": [item("china_mobile", 3, 1)]}, None),
         (second, {"items": [item("tencent", 4, 1), item("meituan", 1, 0, "forgot_own")]}, "c"),
     ]
