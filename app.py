@@ -3,12 +3,13 @@
 from chalice import Chalice, Rate
 
 from chalicelib.api import admin, cases, dev, insight, logs, meta, pages, person, workers
-from chalicelib.api.middleware import bind_tables, observe
+from chalicelib.api.middleware import bind_tables, framework_errors, observe
 
 logs.configure()
 # Logs are JSON lines from Powertools (set up on the first invocation), not Chalice's text.
 app = Chalice(app_name="recount", configure_logs=False)
 app.register_middleware(observe, "all")  # outermost: sees every response and failure
+app.register_middleware(framework_errors, "http")
 app.register_middleware(bind_tables, "all")
 for blueprint in (meta.bp, person.bp, cases.bp, admin.bp, insight.bp, dev.bp, pages.bp):
     app.register_blueprint(blueprint)

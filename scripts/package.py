@@ -9,8 +9,8 @@
 2. Adds what `chalice package` cannot: the KMS key and its alias (alias/recount-<stage>), the
    stream event-source settings (bisect on error, retry and age limits, an SQS on-failure
    destination, partial batch responses) with the real stream ARNs, fixed function names and
-   their log groups (so the hand-written policy can name them), and the alarms with their SNS
-   topic.
+   their log groups (so the hand-written policy can name them), the alarms with their SNS
+   topic, and API Gateway's own errors (unknown route, throttling, …) as problem+json.
 3. Runs `chalice package --stage X --merge-template <it> build/<stage>` with this interpreter
    (Chalice takes the Lambda runtime from the Python that runs it) and AWS_DEFAULT_REGION set.
 4. Runs cfn-lint on the result (cfn-lint applies the SAM transform itself).
@@ -334,6 +334,58 @@ def function_overrides(stage: str, settings) -> dict[str, Any]:
     return out
 
 
+# ---------------------------------------------------------------------------- gateway errors
+# What API Gateway answers itself, before any function runs, in the same problem+json shape as
+# every other error (chalicelib/api/http.py). A method or path with no route reaches API
+# Gateway as MISSING_AUTHENTICATION_TOKEN (its 403 "Missing Authentication Token"): a 404
+# here. The DEFAULT_* entries keep the original status, which a template cannot read.
+GATEWAY_PROBLEMS = {
+    # response type: (status, or None to keep API Gateway's; code; title; detail, or None for
+    # API Gateway's own message)
+    "MISSING_AUTHENTICATION_TOKEN": (
+        404,
+        "route_not_found",
+        "Not Found",
+        "No route has this method and path; see /openapi.json",
+    ),
+    "THROTTLED": (429, "throttled", "Too Many Requests", None),
+    "REQUEST_TOO_LARGE": (413, "payload_too_large", "Content Too Large", None),
+    "DEFAULT_4XX": (None, "request_rejected", "Request rejected", None),
+    "DEFAULT_5XX": (None, "gateway_error", "Service unavailable", None),
+}
+
+
+def gateway_problem_template(status: int | None, code: str, title: str, detail: str | None) -> str:
+    """The body API Gateway renders; $context.error.messageString is its message, quoted."""
+    from chalicelib.api.http import PROBLEM_TYPE
+
+    fields = [
+        f'"type": "{PROBLEM_TYPE}{code}"',
+        f'"title": "{title}"',
+        *([f'"status": {status}'] if status else []),
+        f'"detail": "{detail}"' if detail else '"detail": $context.error.messageString',
+        f'"code": "{code}"',
+        '"request_id": "$context.requestId"',
+    ]
+    return "{" + ", ".join(fields) + "}"
+
+
+def gateway_responses() -> dict[str, Any]:
+    """Merged into Chalice's RestAPI: SAM adds them to the API definition it deploys."""
+    responses = {}
+    for kind, (status, code, title, detail) in GATEWAY_PROBLEMS.items():
+        response: dict[str, Any] = {
+            "ResponseParameters": {"Headers": {"Content-Type": "'application/problem+json'"}},
+            "ResponseTemplates": {
+                "application/json": gateway_problem_template(status, code, title, detail)
+            },
+        }
+        if status:
+            response["StatusCode"] = str(status)
+        responses[kind] = response
+    return {"RestAPI": {"Properties": {"GatewayResponses": responses}}}
+
+
 # ---------------------------------------------------------------------------- alarms
 
 
@@ -511,6 +563,7 @@ def merge_template(stage: str, region: str = DEFAULT_REGION) -> dict[str, Any]:
     resources.update(log_resources(stage))
     resources.update(alarm_resources(stage, settings))
     resources.update(function_overrides(stage, settings))
+    resources.update(gateway_responses())
     outputs = {
         "KeyArn": {"Value": {"Fn::GetAtt": [KEY_ID, "Arn"]}},
         "AlarmTopicArn": {"Value": {"Ref": TOPIC_ID}},

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -73,6 +75,20 @@ def problem_response(problem: Problem) -> Response:
         status_code=problem.status,
         headers={"Content-Type": "application/problem+json", **problem.headers},
     )
+
+
+def framework_error_as_problem(response: Response) -> Response:
+    """Chalice answers a method a route lacks (405) itself, as {"Code", "Message"}: the same
+    answer as problem+json (Chalice's Allow header kept). Anything else is returned as is."""
+    body = response.body  # ours are serialised already; Chalice's own are a dict
+    if response.status_code < 400 or not isinstance(body, dict) or "Code" not in body:
+        return response
+    # MethodNotAllowedError → method_not_allowed
+    code = re.sub(r"(?<!^)(?=[A-Z])", "_", str(body["Code"]).removesuffix("Error")).lower()
+    headers = {k: v for k, v in (response.headers or {}).items() if k.lower() == "allow"}
+    title = HTTPStatus(response.status_code).phrase  # Chalice's errors all have standard codes
+    detail = str(body.get("Message") or title)
+    return problem_response(Problem(response.status_code, code, title, detail, headers=headers))
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

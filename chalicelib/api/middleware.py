@@ -3,6 +3,7 @@
 - `observe`: structured logs and metrics (chalicelib/api/observability.py), outermost, so it
   sees every response and every failure. Powertools is imported on the first invocation, not
   when `app` is imported (cold start: see scripts/bench_cold_start.py).
+- `framework_errors`: what Chalice answers itself (a method a route lacks) as problem+json.
 - `bind_tables`: keep the models bound to this stage's tables (config is read per call).
 """
 
@@ -13,12 +14,17 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib import config
+from chalicelib.api.http import framework_error_as_problem
 
 
 def observe(event: Any, get_response: Callable[[Any], Any]) -> Any:
     from chalicelib.api import observability
 
     return observability.around(event, get_response)
+
+
+def framework_errors(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    return framework_error_as_problem(get_response(event))
 
 
 def bind_tables(event: Any, get_response: Callable[[Any], Any]) -> Any:

@@ -449,6 +449,36 @@ def test_stream_sources_get_the_settings_chalice_cannot_set(stage):
     assert all(p["AlarmActions"] == [{"Ref": "AlarmTopic"}] for p in alarms.values())
 
 
+@pytest.mark.parametrize("stage", STAGES)
+def test_api_gateways_own_errors_are_problem_json_too(stage):
+    """What API Gateway answers before any function runs (no such route, throttling, …)."""
+    responses = package.merge_template(stage)["Resources"]["RestAPI"]["Properties"][
+        "GatewayResponses"
+    ]
+    assert {"MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(
+        responses
+    )
+    for kind, response in responses.items():
+        headers = response["ResponseParameters"]["Headers"]
+        assert headers["Content-Type"] == "'application/problem+json'", kind
+        (template,) = response["ResponseTemplates"].values()
+        # Rendered as API Gateway does: the message arrives quoted, the request id bare.
+        rendered = template.replace(
+            "$context.error.messageString", '"Missing Authentication Token"'
+        ).replace("$context.requestId", "c0ffee")
+        body = json.loads(rendered)
+        assert body["type"] == f"https://recount.example/problems/{body['code']}", kind
+        assert body["title"] and body["detail"] and body["request_id"] == "c0ffee"
+        if "StatusCode" in response:
+            assert body["status"] == int(response["StatusCode"]), kind
+        else:
+            assert "status" not in body, kind  # the original status, which we cannot know
+    missing = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert missing["StatusCode"] == "404"
+    (template,) = missing["ResponseTemplates"].values()
+    assert "Missing Authentication Token" not in template  # a wrong path is not an auth failure
+
+
 # -- the policy grants what the code uses, and nothing more -------------------------------------
 EXPECTED_NON_DYNAMODB = {
     # The number envelope (adapters/kms.py) and SMS (adapters/sms.py).
@@ -543,6 +573,11 @@ def test_make_package_output_passes_cfn_lint():
     for props in functions.values():
         assert props["Runtime"] == "python3.11"
         assert props["Environment"]["Variables"]["RECOUNT_TABLE_PREFIX"] == "recount-prod"
+    api = data["Resources"]["RestAPI"]["Properties"]
+    assert (
+        api["GatewayResponses"]
+        == package.gateway_responses()["RestAPI"]["Properties"]["GatewayResponses"]
+    )
     result = package.cfn_lint(Path(template_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert time.perf_counter() - started < 300  # a fresh clone downloads the Lambda wheels

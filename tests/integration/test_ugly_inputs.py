@@ -139,6 +139,21 @@ def test_only_json_is_accepted(client, world, frozen_clock):
         frozen_clock.advance(seconds=61)
 
 
+def test_a_method_a_route_lacks_is_a_405_problem_with_allow(client, world, frozen_clock):
+    p = Prepared(client, world, frozen_clock)
+    for method, path, allowed in (
+        ("PUT", DISPUTES, {"GET", "POST"}),
+        ("PATCH", f"{DISPUTES}/{p.dispute_id}", {"GET", "DELETE"}),
+        ("DELETE", "/v1/healthz", {"GET"}),
+        ("POST", "/openapi.json", {"GET"}),
+    ):
+        r = p.api.call(method, path, VALID[DISPUTES], token=p.token)
+        body = assert_problem(r, 405, "method_not_allowed")
+        assert method in body["detail"]
+        assert set(r.headers["Allow"].split(", ")) == allowed
+    p.assert_unchanged()
+
+
 def test_unknown_fields_and_wrong_types(client, world, frozen_clock):
     p = Prepared(client, world, frozen_clock)
     good = item("baidu", 2, 1)
