@@ -110,6 +110,12 @@ def test_dispute_from_filing_to_dashboard(stack: Stack, tabs):
     expect(console.get_by_role("heading", name="登录")).to_be_visible()
     liaison.check_accessibility("console: sign-in")
     liaison.shoot("console-1-signin")
+    console.get_by_label("企业联络人密钥").fill(demo["operator_key"])  # not a liaison's key
+    console.get_by_role("button", name="登录").click()
+    expect(console.get_by_role("alert")).to_contain_text("此密钥无权使用本页面")
+    console.get_by_label("企业联络人密钥").fill("rk_K0000000000_not-a-key")
+    console.get_by_role("button", name="登录").click()
+    expect(console.get_by_role("alert")).to_contain_text("密钥无效或已被吊销")
     console.get_by_label("企业联络人密钥").fill(demo["liaison_keys"]["jd"])
     console.get_by_role("button", name="登录").click()
     expect(console.get_by_role("heading", name=re.compile("案件队列"))).to_be_visible()
@@ -161,6 +167,11 @@ def test_dispute_from_filing_to_dashboard(stack: Stack, tabs):
     console.get_by_role("button", name="提交答复").click()
     expect(console.get_by_role("status")).to_contain_text("已完成：企业答复")
     expect(console.locator(f"article[data-case='{jd_case}']")).to_contain_text("企业已答复")
+    console.get_by_role("button", name="← 返回队列").click()
+    console.get_by_role("button", name="退出").click()
+    expect(console.get_by_role("heading", name="登录")).to_be_visible()
+    console.reload()  # the key is gone from this tab's storage too
+    expect(console.get_by_role("heading", name="登录")).to_be_visible()
     liaison.assert_clean()
 
     # Tencent answers too (by API); the person will not accept that answer.

@@ -302,6 +302,73 @@
     );
   }
 
+  // The staff pages (/console, /dashboard) sign in with an API key kept in this tab only. A
+  // page names where the key is kept, a cheap GET that proves a key, its views (one of them
+  // "signin") and what to show once signed in; it gets the key, the directory and the
+  // helpers both pages share. #form-signin, #key, #sign-out, #error and #notice are the
+  // page's.
+  function staffPage({ storageKey, probePath, views, onSignedIn, onSignedOut }) {
+    const $ = (id) => document.getElementById(id);
+    const errorBox = $("error");
+    const noticeBox = $("notice");
+    const page = {
+      directory: null,
+      key: () => store.get(storageKey),
+      companies: () => (page.directory ? page.directory.entries : []),
+      companyName(k) {
+        const entry = page.companies().find((e) => e.key === k);
+        return entry ? entry.name_zh : k;
+      },
+      resetMessages() {
+        showMessage(errorBox, "");
+        showMessage(noticeBox, "");
+      },
+      fail(err) {
+        if (err && (err.status === 401 || err.status === 403)) {
+          store.remove(storageKey);
+          showView(views, "signin");
+        }
+        showMessage(errorBox, errorText(err), true);
+      },
+    };
+
+    $("form-signin").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      page.resetMessages();
+      const value = $("key").value.trim();
+      if (!value) {
+        markFieldErrors($("form-signin"), { problem: { errors: [{ field: "key", message: "required" }] } }, () => $("key"));
+        return;
+      }
+      try {
+        await api("GET", probePath, { token: value });
+        store.set(storageKey, value);
+        $("key").value = "";
+        await onSignedIn();
+      } catch (err) {
+        store.remove(storageKey);
+        showMessage(errorBox, err.status === 401 ? "密钥无效或已被吊销。" : errorText(err), true);
+      }
+    });
+    $("sign-out").addEventListener("click", () => {
+      store.remove(storageKey);
+      if (onSignedOut) onSignedOut();
+      showView(views, "signin");
+    });
+
+    // The directory names companies; the page works (with keys for names) without it.
+    page.start = async () => {
+      try {
+        page.directory = (await api("GET", "/v1/directory")).data;
+      } catch (err) {
+        page.directory = null;
+      }
+      if (page.key()) await onSignedIn().catch(page.fail);
+      else showView(views, "signin");
+    };
+    return page;
+  }
+
   window.Recount = {
     LABELS,
     label,
@@ -324,5 +391,6 @@
     showView,
     field,
     table,
+    staffPage,
   };
 })();

@@ -5,62 +5,25 @@
 (function () {
   const R = window.Recount;
   const { h, label, api } = R;
-  const KEY = "recount.liaison.key";
   const PAGE_SIZE = 25;
 
   const $ = (id) => document.getElementById(id);
   const views = { signin: $("view-signin"), queue: $("view-queue"), case: $("view-case") };
   const errorBox = $("error");
   const noticeBox = $("notice");
-  let directory = null;
   let cursor = null;
   let current = null; // the case on screen
 
-  const key = () => R.store.get(KEY);
-
-  function resetMessages() {
-    R.showMessage(errorBox, "");
-    R.showMessage(noticeBox, "");
-  }
-
-  function fail(err) {
-    if (err && (err.status === 401 || err.status === 403)) {
-      R.store.remove(KEY);
-      R.showView(views, "signin");
-    }
-    R.showMessage(errorBox, R.errorText(err), true);
-  }
-
-  function companyName(k) {
-    const entry = directory && directory.entries.find((e) => e.key === k);
-    return entry ? entry.name_zh : k;
-  }
-
-  // -- sign in ------------------------------------------------------------------------------
-  async function signIn(event) {
-    event.preventDefault();
-    resetMessages();
-    const value = $("key").value.trim();
-    if (!value) {
-      R.markFieldErrors($("form-signin"), { problem: { errors: [{ field: "key", message: "required" }] } }, () => $("key"));
-      return;
-    }
-    try {
-      await api("GET", "/v1/liaison/cases?limit=1", { token: value });
-      R.store.set(KEY, value);
-      $("key").value = "";
-      await showQueue();
-    } catch (err) {
-      R.store.remove(KEY);
-      R.showMessage(errorBox, err.status === 401 ? "密钥无效或已被吊销。" : R.errorText(err), true);
-    }
-  }
-
-  function signOut() {
-    R.store.remove(KEY);
-    current = null;
-    R.showView(views, "signin");
-  }
+  const page = R.staffPage({
+    storageKey: "recount.liaison.key",
+    probePath: "/v1/liaison/cases?limit=1",
+    views,
+    onSignedIn: () => showQueue(),
+    onSignedOut: () => {
+      current = null;
+    },
+  });
+  const { key, fail, resetMessages, companyName } = page;
 
   // -- the queue ------------------------------------------------------------------------------
   function filters() {
@@ -211,7 +174,7 @@
     }
     if (allowed.has("misrouted")) {
       const type = c.kind === "sim_cards" ? "carrier" : "company";
-      const targets = (directory ? directory.entries : []).filter((e) => e.type === type && e.key !== c.company);
+      const targets = page.companies().filter((e) => e.type === type && e.key !== c.company);
       forms.push(transitionForm(c, "misrouted", "转至其他企业", [
         h("h4", {}, "不属于本企业"),
         R.field(id("target_company"), "应由哪家企业处理",
@@ -282,8 +245,6 @@
     $("f-action-on").append(...whose.map(([k, v]) => h("option", { value: k }, v)));
   }
 
-  $("form-signin").addEventListener("submit", signIn);
-  $("sign-out").addEventListener("click", signOut);
   $("form-filter").addEventListener("submit", (event) => {
     event.preventDefault();
     resetMessages();
@@ -298,13 +259,5 @@
   });
 
   fillFilters();
-  (async () => {
-    try {
-      directory = (await api("GET", "/v1/directory")).data;
-    } catch (err) {
-      directory = null;
-    }
-    if (key()) await showQueue().catch(fail);
-    else R.showView(views, "signin");
-  })();
+  page.start();
 })();

@@ -8,7 +8,6 @@
 (function () {
   const R = window.Recount;
   const { h, label, api } = R;
-  const KEY = "recount.operator.key";
   const PAGE_SIZE = 100;
   const MAX_PAGES_PER_STATE = 5;
   const SVG = "http://www.w3.org/2000/svg";
@@ -17,54 +16,15 @@
   const views = { signin: $("view-signin"), board: $("view-board") };
   const errorBox = $("error");
   const noticeBox = $("notice");
-  let directory = null;
-  const key = () => R.store.get(KEY);
 
-  function resetMessages() {
-    R.showMessage(errorBox, "");
-    R.showMessage(noticeBox, "");
-  }
-
-  function fail(err) {
-    if (err && (err.status === 401 || err.status === 403)) {
-      R.store.remove(KEY);
-      R.showView(views, "signin");
-    }
-    R.showMessage(errorBox, R.errorText(err), true);
-  }
-
-  function companyName(k) {
-    const entry = directory && directory.entries.find((e) => e.key === k);
-    return entry ? entry.name_zh : k;
-  }
-
-  function companyOrder() {
-    return directory ? directory.entries.map((e) => e.key) : [];
-  }
-
-  async function signIn(event) {
-    event.preventDefault();
-    resetMessages();
-    const value = $("key").value.trim();
-    if (!value) {
-      R.markFieldErrors($("form-signin"), { problem: { errors: [{ field: "key", message: "required" }] } }, () => $("key"));
-      return;
-    }
-    try {
-      await api("GET", "/v1/admin/cases?limit=1", { token: value });
-      R.store.set(KEY, value);
-      $("key").value = "";
-      await load();
-    } catch (err) {
-      R.store.remove(KEY);
-      R.showMessage(errorBox, err.status === 401 ? "密钥无效或已被吊销。" : R.errorText(err), true);
-    }
-  }
-
-  function signOut() {
-    R.store.remove(KEY);
-    R.showView(views, "signin");
-  }
+  const page = R.staffPage({
+    storageKey: "recount.operator.key",
+    probePath: "/v1/admin/cases?limit=1",
+    views,
+    onSignedIn: () => load(),
+  });
+  const { key, fail, resetMessages, companyName } = page;
+  const companyOrder = () => page.companies().map((e) => e.key);
 
   // -- loading ------------------------------------------------------------------------------
   async function casesIn(state) {
@@ -477,8 +437,6 @@
   }
 
   // -- wiring --------------------------------------------------------------------------------
-  $("form-signin").addEventListener("submit", signIn);
-  $("sign-out").addEventListener("click", signOut);
   $("hotspot-more").addEventListener("click", () => {
     if (drill) openCases(drill.cell, true).catch(fail);
   });
@@ -487,13 +445,5 @@
     resetMessages();
     load().catch(fail);
   });
-  (async () => {
-    try {
-      directory = (await api("GET", "/v1/directory")).data;
-    } catch (err) {
-      directory = null;
-    }
-    if (key()) await load().catch(fail);
-    else R.showView(views, "signin");
-  })();
+  page.start();
 })();
