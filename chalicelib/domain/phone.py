@@ -40,9 +40,9 @@ class MobileNumber:
 
 
 def parse_mobile(raw: object, field: str = "phone") -> MobileNumber:
-    import phonenumbers
-
     """Accept '+86 138 0013 8000', '13800138000', '0086-138-0013-8000'; only CN mobiles."""
+    import phonenumbers  # here, not at import: its metadata is large (cold start)
+
     if not isinstance(raw, str):
         raise validation_failed([FieldError(field, "must be a string")])
     # NFKC turns a Chinese IME's full-width digits and ＋ into ASCII.
