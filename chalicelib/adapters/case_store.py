@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,8 +13,12 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.adapters import tables
 from chalicelib.adapters.tables import Case, Dispute, Event, Guard, OutboxMessage
 
-# A transaction holds at most 100 items; older events of a very long case keep no TTL here.
+# A transaction holds at most 100 items: a settling case's latest events get their TTL in the
+# settling transaction, any older ones (a long-neglected escalation) right after it.
 MAX_EVENTS_EXPIRED_IN_TX = 80
+EXPIRY_BATCH = 100
+
+log = logging.getLogger("recount.case_store")
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,27 @@ def apply_transition(
         if conflict is None:
             raise
         return conflict
+    if expire_events:
+        upto, expires = expire_events
+        _expire_older_events(case.case_id, upto - MAX_EVENTS_EXPIRED_IN_TX, expires)
     return None
+
+
+def _expire_older_events(case_id: str, below: int, expires: datetime) -> None:
+    """The TTL on versions 1..below-1, for which the settling transaction had no room. The
+    transition has happened whatever this does: a failure is logged, not raised."""
+    versions = range(1, below)
+    try:
+        for start in range(0, len(versions), EXPIRY_BATCH):
+            with TransactWrite(connection=tables.connection()) as tx:
+                for version in versions[start : start + EXPIRY_BATCH]:
+                    tx.update(
+                        Event(case_id, version),
+                        actions=[Event.expires_at.set(expires)],
+                        condition=Event.case_id.exists(),
+                    )
+    except TransactWriteError:
+        log.warning("event_expiry_incomplete", extra={"case_id": case_id, "below": below})
 
 
 def _page(results, limit: int) -> tuple[list[Case], dict | None]:

@@ -227,6 +227,23 @@ def test_confirm_resolves_on_the_expected_count_and_escalates_otherwise(desk: De
     desk.ok(desk.decide(ids["jd"], {"action": "resolve", "message": "已协调企业处理"}), "resolved")
 
 
+def test_settling_a_long_case_puts_the_ttl_on_every_one_of_its_events(desk: Desk):
+    """SPEC §8 retention: more events than the settling transaction has room for (a case that
+    went back and forth for months) all expire with the case."""
+    _, ids = desk.file("tencent")
+    case_id = ids["tencent"]
+    for _ in range(46):  # respond, reopen: two events a round
+        desk.drive("tencent", case_id, "escalated")
+    desk.ok(desk.transition("tencent", case_id, RESPOND), "responded")
+    settled_at = clock.now()
+    desk.ok(desk.act(case_id, {"action": "confirm", "new_count": 1}), "resolved")
+    events = list(tables.Event.query(case_id, consistent_read=True))
+    assert len(events) > 90  # well past what one transaction holds
+    assert [int(e.version) for e in events] == list(range(1, len(events) + 1))
+    expiries = Counter(e.expires_at for e in events)
+    assert list(expiries) == [settled_at + timedelta(days=180)], expiries
+
+
 def test_disagree_needs_a_statement_and_closes_the_case(desk: Desk):
     _, ids = desk.file("tencent")
     case = ids["tencent"]
