@@ -98,3 +98,30 @@ def emulated_aws(subscribers: list[tuple[str, str, str, str]]) -> Iterator[Any]:
             stats.reset_pump()
             tables.reset()
             aws.reset()
+
+
+def stream_records(settings, base: str) -> list[dict[str, Any]]:
+    """Every record of a table's stream in the emulated AWS, oldest first, shaped as Lambda
+    hands them over (the test client has no stream event generator)."""
+    import boto3
+    from botocore.config import Config
+
+    ddb = boto3.client("dynamodb", region_name=settings.region)
+    arn = ddb.describe_table(TableName=settings.table_name(base))["Table"]["LatestStreamArn"]
+    streams = boto3.client(
+        "dynamodbstreams",
+        region_name=settings.region,
+        config=Config(account_id_endpoint_mode="disabled"),
+    )
+    records: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records.extend(streams.get_records(ShardIterator=iterator)["Records"])
+    for record in records:  # as Lambda hands them over: JSON, with the stream's ARN
+        record["eventSourceARN"] = arn
+        stamp = record["dynamodb"].get("ApproximateCreationDateTime")
+        if hasattr(stamp, "timestamp"):
+            record["dynamodb"]["ApproximateCreationDateTime"] = stamp.timestamp()
+    return records

@@ -18,10 +18,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-import boto3
 import botocore.exceptions
 import pytest
-from botocore.config import Config
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 
@@ -34,7 +32,7 @@ from chalicelib.domain.workdays import SHANGHAI
 from chalicelib.services import dispatcher, keys, scheduler
 from chalicelib.services.dispatcher import LEASE, MAX_ATTEMPTS
 from tests.conftest import DEMO
-from tests.support import Api
+from tests.support import Api, stream_records
 
 PHONE, ID6, _ = DEMO["active"]
 E164 = "+86" + PHONE
@@ -178,24 +176,6 @@ def failing_writes(kind: str, times: int = 1, *, applied: bool = False) -> Itera
         events.unregister("after-call.dynamodb.UpdateItem", unique_id="test-fault-after")
 
 
-def stream_records(settings) -> list[dict[str, Any]]:
-    """Every record of the outbox table's DynamoDB stream (moto's real one), oldest first."""
-    ddb = boto3.client("dynamodb", region_name=settings.region)
-    arn = ddb.describe_table(TableName=settings.table_name("outbox"))["Table"]["LatestStreamArn"]
-    streams = boto3.client(
-        "dynamodbstreams",
-        region_name=settings.region,
-        config=Config(account_id_endpoint_mode="disabled"),
-    )
-    records: list[dict[str, Any]] = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        records.extend(streams.get_records(ShardIterator=iterator)["Records"])
-    return records
-
-
 def inserts(records: list[dict[str, Any]]) -> list[str]:
     return [
         r["dynamodb"]["NewImage"]["message_id"]["S"] for r in records if r["eventName"] == "INSERT"
@@ -317,7 +297,7 @@ def test_a_failed_claim_sends_nothing_and_the_message_goes_later_once(world, fro
     next tick. Applied but the reply lost: the item is `sending` under a lease nobody holds,
     and the backstop sends it once the lease lapses. Nothing is sent before either."""
     make_item(world, "C00000000A:v2:company_responded")
-    records = stream_records(world)
+    records = stream_records(world, "outbox")
     assert inserts(records) == ["C00000000A:v2:company_responded"]
     sender = FlakySender(world)
     with failing_writes("claim", applied=applied) as failed:
@@ -353,7 +333,7 @@ def test_the_one_unavoidable_duplicate_window(world, frozen_clock, fault):
     send, and none after the second send is recorded."""
     message_id = "C00000000A:v2:company_responded"
     make_item(world, message_id)
-    records = stream_records(world)
+    records = stream_records(world, "outbox")
     first = clock.now()
 
     if fault == "mark_sent_write_fails":
@@ -424,7 +404,7 @@ def test_duplicate_and_out_of_order_stream_records_send_each_message_once(
     frozen_clock.advance(minutes=1)
     person.liaison("tencent", tencent, RESPOND)
 
-    records = stream_records(world)  # the receipt's INSERT, then the follow-up's
+    records = stream_records(world, "outbox")  # the receipt's INSERT, then the follow-up's
     receipt = f"{dispute['dispute_id']}:file:dispute_receipt"
     follow_up = f"{tencent}:v2:company_responded"
     assert inserts(records) == [receipt, follow_up]
@@ -435,13 +415,13 @@ def test_duplicate_and_out_of_order_stream_records_send_each_message_once(
     assert sorted(o.status for o in outcomes) == ["sent", "skipped", "skipped", "skipped"]
     assert len(texts_to()) == 1 and "已登记" in texts_to()[0]
     # The whole batch again (Lambda retries it), with the MODIFY records that sending made.
-    outcomes = dispatcher.dispatch_stream_records(world, stream_records(world))
+    outcomes = dispatcher.dispatch_stream_records(world, stream_records(world, "outbox"))
     assert all(o.status == "skipped" for o in outcomes)
 
     # The follow-up's release time comes: the backstop sends it; late replays change nothing.
     frozen_clock.advance(minutes=5)
     assert scheduler.tick(world)["sms_sent"] == 1
-    late = list(reversed(stream_records(world)))
+    late = list(reversed(stream_records(world, "outbox")))
     assert all(o.status == "skipped" for o in dispatcher.dispatch_stream_records(world, late))
     texts = texts_to()
     assert len(texts) == 2 and tencent in texts[1] and "已答复" in texts[1]

@@ -19,16 +19,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import boto3
 import botocore.client
 import pytest
-from botocore.config import Config
 
 from chalicelib.adapters import tables
 from chalicelib.api.http import REGISTRY
 from chalicelib.services import keys
 from tests.conftest import DEMO
-from tests.support import Api, last_code
+from tests.support import Api, last_code, stream_records
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("dev", "prod")
@@ -112,29 +110,6 @@ RESPOND = {"action": "respond", "response_code": "accounts_unbound", "message": 
 
 def _item(company: str, reason: str = "not_mine") -> dict[str, Any]:
     return {"company": company, "reported_count": 3, "expected_count": 1, "reason": reason}
-
-
-def _stream_records(settings, base: str) -> list[dict[str, Any]]:
-    """Every record of a table's stream in the emulated AWS, oldest first (what Lambda reads)."""
-    ddb = boto3.client("dynamodb", region_name=settings.region)
-    arn = ddb.describe_table(TableName=settings.table_name(base))["Table"]["LatestStreamArn"]
-    streams = boto3.client(
-        "dynamodbstreams",
-        region_name=settings.region,
-        config=Config(account_id_endpoint_mode="disabled"),
-    )
-    records: list[dict[str, Any]] = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        records.extend(streams.get_records(ShardIterator=iterator)["Records"])
-    for record in records:  # as Lambda hands them over: JSON, with the stream's ARN
-        record["eventSourceARN"] = arn
-        stamp = record["dynamodb"].get("ApproximateCreationDateTime")
-        if hasattr(stamp, "timestamp"):
-            record["dynamodb"]["ApproximateCreationDateTime"] = stamp.timestamp()
-    return records
 
 
 def run_flow(client, frozen_clock, settings, recorder: Recorder | None = None) -> dict[str, Any]:
@@ -265,8 +240,8 @@ def run_flow(client, frozen_clock, settings, recorder: Recorder | None = None) -
 
     # Both streams, as Lambda hands them over.
     with rec.paused():
-        outbox_records = _stream_records(settings, "outbox")
-        audit_records = _stream_records(settings, "events")
+        outbox_records = stream_records(settings, "outbox")
+        audit_records = stream_records(settings, "events")
     for start in range(0, len(outbox_records), 25):
         client.lambda_.invoke("outbox_dispatcher", {"Records": outbox_records[start : start + 25]})
     client.lambda_.invoke("statistics_aggregator", {"Records": audit_records})
