@@ -3,6 +3,7 @@
 #   make run    the whole service on this machine (moto server + chalice local)
 #   make test   the whole test suite, then ruff (what CI runs through .ci/run)
 #   make package  the CloudFormation stack for STAGE (prod; or dev) in build/STAGE, cfn-linted
+#                 for a region of each partition (REGION sets the stack's own: ap-east-1)
 
 .DEFAULT_GOAL := help
 
@@ -72,8 +73,9 @@ bench: $(if $(wildcard scripts/bench.py),$(STAMP)) ## Run scripts/bench.py, if t
 	fi
 
 STAGE ?= prod
-package: $(STAMP) ## chalice package + tables, key, alarms, stream settings for STAGE=prod|dev; cfn-lint
-	"$(VENV_PY)" scripts/package.py --stage "$(STAGE)"
+REGION ?= ap-east-1
+package: $(STAMP) ## chalice package (+ workflows/, templates/), tables, key, secrets, alarms for STAGE=prod|dev, REGION; cfn-lint
+	"$(VENV_PY)" scripts/package.py --stage "$(STAGE)" --region "$(REGION)"
 
 clean: ## Remove .venv and .local
 	rm -rf "$(VENV)" .local

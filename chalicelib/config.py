@@ -2,12 +2,24 @@
 
 Chalice's test client applies `.chalice/config.json` variables only during a request, and
 Lambda may be reconfigured between deployments: nothing here is read at import time.
+
+The keys are no settings: deployed stages read them from Secrets Manager when first used
+(chalicelib/adapters/secrets.py, cached), and the environment names only where they are.
+Stage `local` alone takes demo keys from the environment, which are no secrets.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.domain.identity import TokenKeys
+
+LOCAL_TOKEN_KEY_ID = "local"
+# Variables that would put a key in plain sight (the Lambda console, the template).
+KEY_VARIABLES = ("RECOUNT_HMAC_KEY", "RECOUNT_TOKEN_KEY")
 
 
 @dataclass(frozen=True)
@@ -16,16 +28,42 @@ class Settings:
     table_prefix: str
     region: str
     kms_key_id: str
-    hmac_key: bytes
-    token_key: bytes
     sms_signature: str
     session_ttl_seconds: int
     timer_shards: int
     code_ttl_seconds: int
+    hmac_secret: str  # Secrets Manager id of the look-up key; "" in stage local
+    token_secret: str  # Secrets Manager id of the token keys (JSON); "" in stage local
 
     @property
     def is_local(self) -> bool:
         return self.stage == "local"
+
+    @property
+    def hmac_key(self) -> bytes:
+        """The pepper of every number look-up (phone_hmac): rotating it orphans them."""
+        if self.is_local:
+            return _required("RECOUNT_HMAC_KEY").encode()
+        from chalicelib.adapters import secrets
+
+        return secrets.hmac_key(self.region, _named(self.hmac_secret, "RECOUNT_HMAC_SECRET"))
+
+    @property
+    def token_keys(self) -> TokenKeys:
+        """Session-token keys by id: the current one signs, every listed one verifies."""
+        from chalicelib.domain.identity import TokenKeys
+
+        if self.is_local:
+            key = _required("RECOUNT_TOKEN_KEY").encode()
+            return TokenKeys(LOCAL_TOKEN_KEY_ID, {LOCAL_TOKEN_KEY_ID: key})
+        from chalicelib.adapters import secrets
+
+        return secrets.token_keys(self.region, _named(self.token_secret, "RECOUNT_TOKEN_SECRET"))
+
+    @property
+    def token_key(self) -> bytes:
+        """The current token key, which also signs paging cursors."""
+        return self.token_keys.signing_key
 
     def table_name(self, base: str) -> str:
         return table_name(self.table_prefix, base)
@@ -39,6 +77,12 @@ def table_location() -> tuple[str, str]:
     """(table prefix, region): all the models need to find their tables, and no secret."""
     region = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION", "ap-east-1")
     return os.environ.get("RECOUNT_TABLE_PREFIX", "recount-local"), region
+
+
+def _named(secret_id: str, variable: str) -> str:
+    if not secret_id:
+        raise RuntimeError(f"environment variable {variable} (a Secrets Manager id) is not set")
+    return secret_id
 
 
 def _required(name: str) -> str:
@@ -55,6 +99,18 @@ def _demo_speed(stage: str) -> float:
     return float(raw) if stage == "local" and raw else 1.0
 
 
+def _secret_id(stage: str, name: str) -> str:
+    """Where a key is; checked when the key is first used (packaging needs no secret)."""
+    if stage == "local":
+        return ""
+    if any(os.environ.get(variable) for variable in KEY_VARIABLES):
+        raise RuntimeError(
+            f"stage {stage}: keys are read from Secrets Manager, never from the environment; "
+            f"remove {', '.join(KEY_VARIABLES)}"
+        )
+    return os.environ.get(name, "")
+
+
 def settings() -> Settings:
     stage = os.environ.get("RECOUNT_STAGE", "local")
     speed = _demo_speed(stage)
@@ -64,10 +120,10 @@ def settings() -> Settings:
         table_prefix=table_prefix,
         region=region,
         kms_key_id=os.environ.get("RECOUNT_KMS_KEY_ID", "alias/recount-local"),
-        hmac_key=_required("RECOUNT_HMAC_KEY").encode(),
-        token_key=_required("RECOUNT_TOKEN_KEY").encode(),
         sms_signature=os.environ.get("RECOUNT_SMS_SIGNATURE", "【recount】"),
         session_ttl_seconds=int(int(os.environ.get("RECOUNT_SESSION_TTL_SECONDS", "1800")) * speed),
         timer_shards=int(os.environ.get("RECOUNT_TIMER_SHARDS", "4")),
         code_ttl_seconds=int(int(os.environ.get("RECOUNT_CODE_TTL_SECONDS", "300")) * speed),
+        hmac_secret=_secret_id(stage, "RECOUNT_HMAC_SECRET"),
+        token_secret=_secret_id(stage, "RECOUNT_TOKEN_SECRET"),
     )

@@ -76,13 +76,14 @@ def emulated_aws(subscribers: list[tuple[str, str, str, str]]) -> Iterator[Any]:
     import moto
 
     from chalicelib import config
-    from chalicelib.adapters import aws, tables
+    from chalicelib.adapters import aws, secrets, tables
     from chalicelib.adapters.registry import registry
     from chalicelib.services import stats
 
     with moto.mock_aws():
         tables.reset()
         aws.reset()
+        secrets.reset()
         stats.reset_pump()
         try:
             settings = config.settings()
@@ -98,6 +99,7 @@ def emulated_aws(subscribers: list[tuple[str, str, str, str]]) -> Iterator[Any]:
             stats.reset_pump()
             tables.reset()
             aws.reset()
+            secrets.reset()
 
 
 def stream_records(settings, base: str) -> list[dict[str, Any]]:

@@ -36,7 +36,7 @@ def person(headers: dict[str, str]) -> Actor:
     token = bearer(headers)
     if token is None:
         raise unauthenticated()
-    session = verify_token(config.settings().token_key, token, clock.now())
+    session = verify_token(config.settings().token_keys, token, clock.now())
     if session is None:
         raise unauthenticated("The token is invalid or has expired; sign in again")
     return Actor("user", phone_key=session.phone_key)

@@ -12,6 +12,7 @@ import hmac
 import json
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -54,6 +55,33 @@ def secret_digest(secret: str) -> str:
 
 
 # -- session tokens ------------------------------------------------------------------------
+# A token is `v2.<key id>.<payload>.<signature>`: the key id names the signing key, so a new
+# key can sign while the old one still verifies the tokens it signed (rotation signs no one
+# out). The signature covers `v2.<key id>.<payload>` exactly as spelled.
+TOKEN_VERSION = "v2"
+KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+MAX_TOKEN_LENGTH = 512
+
+
+@dataclass(frozen=True)
+class TokenKeys:
+    """Signing keys by id: `current` signs; every key listed verifies."""
+
+    current: str
+    keys: Mapping[str, bytes]
+
+    def __post_init__(self) -> None:
+        if self.current not in self.keys:
+            raise ValueError(f"the current token key {self.current!r} is not among the keys")
+        bad = [kid for kid in self.keys if not KEY_ID.match(kid)]
+        if bad:
+            raise ValueError(f"token key ids must match {KEY_ID.pattern}: {bad}")
+
+    @property
+    def signing_key(self) -> bytes:
+        return self.keys[self.current]
+
+
 @dataclass(frozen=True)
 class Session:
     phone_key: str  # the number's HMAC: the only identity a token carries
@@ -68,25 +96,35 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def issue_token(key: bytes, phone_key: str, expires_at: datetime) -> str:
+def _signature(key: bytes, kid: str, payload: str) -> str:
+    signed = f"{TOKEN_VERSION}.{kid}.{payload}".encode()
+    return _b64(hmac.new(key, signed, hashlib.sha256).digest())
+
+
+def issue_token(keys: TokenKeys, phone_key: str, expires_at: datetime) -> str:
     payload = _b64(json.dumps({"sub": phone_key, "exp": int(expires_at.timestamp())}).encode())
-    sig = _b64(hmac.new(key, b"v1." + payload.encode(), hashlib.sha256).digest())
-    return f"v1.{payload}.{sig}"
+    sig = _signature(keys.signing_key, keys.current, payload)
+    return f"{TOKEN_VERSION}.{keys.current}.{payload}.{sig}"
 
 
-def verify_token(key: bytes, token: str, now: datetime) -> Session | None:
-    """The session a token proves, or None if it is malformed, forged or expired."""
-    parts = token.split(".")
-    if len(parts) != 3 or parts[0] != "v1" or len(token) > 512 or not token.isascii():
+def verify_token(keys: TokenKeys, token: str, now: datetime) -> Session | None:
+    """The session a token proves, or None if it is malformed, forged, expired or signed with
+    a key that is no longer listed."""
+    if len(token) > MAX_TOKEN_LENGTH or not token.isascii():
         return None
-    expected = _b64(hmac.new(key, b"v1." + parts[1].encode(), hashlib.sha256).digest())
-    if not hmac.compare_digest(expected, parts[2]):
+    parts = token.split(".")
+    if len(parts) != 4 or parts[0] != TOKEN_VERSION:
+        return None
+    _, kid, payload, sig = parts
+    key = keys.keys.get(kid)
+    if key is None or not hmac.compare_digest(_signature(key, kid, payload), sig):
         return None
     try:
-        claims = json.loads(_unb64(parts[1]))
+        claims = json.loads(_unb64(payload))
+        # An `exp` past year 9999 or before 1970 overflows the platform's time: not a session.
         expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
         subject = str(claims["sub"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError, OSError):
         return None
     if expires <= now:
         return None

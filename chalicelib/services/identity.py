@@ -136,7 +136,7 @@ def open_session(
     _remember_holder(settings, number, key, now)
     expires = now + timedelta(seconds=settings.session_ttl_seconds)
     return {
-        "token": issue_token(settings.token_key, key, expires),
+        "token": issue_token(settings.token_keys, key, expires),
         "token_type": "Bearer",
         "expires_at": clock.iso(expires),
     }
