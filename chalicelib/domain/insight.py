@@ -384,21 +384,25 @@ def region_label(province: str, city: str) -> str:
 
 
 def iso_week(moment: datetime) -> str:
-    year, week, _ = moment.astimezone(workdays.SHANGHAI).isocalendar()
-    return f"{year}-W{week:02d}"
+    return week_of(moment.astimezone(workdays.SHANGHAI).date())
 
 
 def parse_week(text: str) -> date:
-    """The Monday of an ISO week written YYYY-Www; ValueError when it is not one."""
+    """The Monday of an ISO week written YYYY-Www whose baseline weeks and whole span are
+    dates the calendar has (year 1 to 9999); ValueError for anything else."""
     digits = text[:4] + text[6:]
     if len(text) != 8 or text[4:6] != "-W" or not (digits.isascii() and digits.isdigit()):
         raise ValueError("must be an ISO week like 2026-W48")
-    return date.fromisocalendar(int(text[:4]), int(text[6:]), 1)
+    monday = date.fromisocalendar(int(text[:4]), int(text[6:]), 1)  # ValueError if no such
+    if monday - date.min < timedelta(weeks=BASELINE_WEEKS) or date.max - monday < timedelta(6):
+        raise ValueError("the week or its baseline falls outside years 1 to 9999")
+    return monday
 
 
 def week_of(day: date) -> str:
+    """YYYY-Www, zero-padded, as the API takes and gives weeks."""
     year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
+    return f"{year:04d}-W{week:02d}"
 
 
 def previous_weeks(week: str, count: int = BASELINE_WEEKS) -> list[str]:

@@ -244,12 +244,23 @@ def test_a_cursor_only_continues_the_cell_it_came_from(hot):
     assert_problem(api.call("GET", f"{other}&cursor={cursor}", token=token), 400, "invalid_cursor")
 
 
+@pytest.mark.parametrize("week", ["0001-W09", "0002-W01", "0999-W10", "9999-W51"])
+def test_weeks_at_the_ends_of_the_calendar_answer_zero_padded(hot, week):
+    api, token, _ = hot
+    data = get(api, token, f"/v1/admin/hotspots?week={week}")
+    assert data["week"] == week and data["cells"] == []
+
+
 @pytest.mark.parametrize(
     "query",
     [
         "week=2026-48",
         "week=2025-W53",  # 2025 has 52 ISO weeks
         "week=2026-W00",
+        "week=0001-W01",  # its baseline weeks would fall before year 1
+        "week=0000-W01",
+        "week=9999-W52",  # it would end in year 10000
+        "week=10000-W01",
         "company=nonesuch",
         "spikes_only=perhaps",
     ],

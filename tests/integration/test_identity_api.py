@@ -234,3 +234,23 @@ def test_five_failures_lock_the_number_for_24_hours(client, frozen_clock):
         _session(api, SECOND_PHONE, SECOND_ID, other_code(code)), 401, "verification_failed"
     )
     assert body.get("attempts_left") == 4, body
+
+
+def test_a_token_whose_expiry_overflows_the_calendar_is_401_not_500(client, world):
+    """Validly signed (with the stage's own key), but `exp` is past year 9999: a session that
+    cannot exist, so the caller must sign in again."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    keys = world.token_keys
+    payload = base64.urlsafe_b64encode(
+        json.dumps({"sub": "someone", "exp": 10**20}).encode()
+    ).rstrip(b"=")
+    signed = f"v2.{keys.current}.{payload.decode()}".encode()
+    sig = base64.urlsafe_b64encode(hmac.new(keys.signing_key, signed, hashlib.sha256).digest())
+    token = f"{signed.decode()}.{sig.rstrip(b'=').decode()}"
+    response = Api(client).call("GET", "/v1/disputes", token=token)
+    assert response.status_code == 401, response.body
+    assert response.data["code"] == "unauthenticated"

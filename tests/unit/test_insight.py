@@ -362,8 +362,31 @@ def test_weeks_are_iso_weeks_in_shanghai():
     assert insight.parse_week("2026-W53").isoformat() == "2026-12-28"  # 2026 has 53 weeks
 
 
+def test_weeks_at_the_ends_of_the_calendar_are_zero_padded_in_and_out():
+    # The first week whose eight baseline weeks all exist, and the last whole week.
+    assert insight.previous_weeks("0001-W09")[0] == "0001-W01"
+    assert insight.previous_weeks("0002-W01")[0] == "0001-W45"
+    assert insight.week_of(insight.parse_week("9999-W51")) == "9999-W51"
+    assert insight.week_of(datetime(999, 6, 1).date()) == "0999-W22"
+
+
 @pytest.mark.parametrize(
-    "text", ["2025-W53", "2026-W00", "2026-W1", "2026W48", "2026-w48", "x", "２０２６-W48"]
+    "text",
+    [
+        "2025-W53",
+        "2026-W00",
+        "2026-W1",
+        "2026W48",
+        "2026-w48",
+        "x",
+        "２０２６-W48",
+        "0000-W01",  # no year 0
+        "0001-W01",  # its baseline weeks fall before year 1
+        "0001-W08",
+        "9999-W52",  # its Sunday would be in year 10000
+        "9999-W53",
+        "10000-W01",
+    ],
 )
 def test_parse_week_refuses_what_is_not_an_iso_week(text):
     with pytest.raises(ValueError):
