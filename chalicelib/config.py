@@ -80,6 +80,11 @@ def table_location() -> tuple[str, str]:
 
 
 def _named(secret_id: str, variable: str) -> str:
+    if any(os.environ.get(name) for name in KEY_VARIABLES):
+        raise RuntimeError(
+            "a deployed stage reads its keys from Secrets Manager, never from the environment; "
+            f"remove {', '.join(KEY_VARIABLES)}"
+        )
     if not secret_id:
         raise RuntimeError(f"environment variable {variable} (a Secrets Manager id) is not set")
     return secret_id
@@ -100,15 +105,8 @@ def _demo_speed(stage: str) -> float:
 
 
 def _secret_id(stage: str, name: str) -> str:
-    """Where a key is; checked when the key is first used (packaging needs no secret)."""
-    if stage == "local":
-        return ""
-    if any(os.environ.get(variable) for variable in KEY_VARIABLES):
-        raise RuntimeError(
-            f"stage {stage}: keys are read from Secrets Manager, never from the environment; "
-            f"remove {', '.join(KEY_VARIABLES)}"
-        )
-    return os.environ.get(name, "")
+    """Where a key is; checked when a key is used (packaging and pages need none)."""
+    return "" if stage == "local" else os.environ.get(name, "")
 
 
 def settings() -> Settings:

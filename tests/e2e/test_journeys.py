@@ -41,7 +41,7 @@ def sign_in_person(person, inbox, stack: Stack) -> str:
     page.get_by_role("button", name="验证并继续").click()
     expect(page.get_by_role("heading", name="我的申诉")).to_be_visible()
     token = page.evaluate("sessionStorage.getItem('recount.person.token')")
-    assert token and token.startswith("v1."), token
+    assert token and token.startswith("v2."), token
     assert phone not in page.url and token not in page.url
     return token
 

@@ -280,8 +280,8 @@ def test_no_invalid_or_expired_token_is_401(client, world, frozen_clock):
     token = api.sign_in(ACTIVE_PHONE, ACTIVE_ID)
     dispute_id = _file(api, token, [item("tencent", 2, 1)]).data["dispute_id"]
     before = _stored(world)
-    head, payload, sig = token.split(".")
-    tampered = f"{head}.{payload}.{'A' if sig[0] != 'A' else 'B'}{sig[1:]}"
+    head, kid, payload, sig = token.split(".")
+    tampered = f"{head}.{kid}.{payload}.{'A' if sig[0] != 'A' else 'B'}{sig[1:]}"
     bad_headers = [
         {},
         {"Authorization": "Bearer"},
