@@ -16,11 +16,11 @@ REQUIREMENTS := $(wildcard requirements*.txt)
 # python3.11 if present, else python3 (checked to be 3.11 before the venv is made).
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 
-.PHONY: help venv .venv test lint fmt run bench clean package
+.PHONY: help venv .venv test lint fmt run bench clean package conformance
 
 help: ## List the targets
 	@echo "recount — make targets:"
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' \
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' \
 		$(MAKEFILE_LIST)
 
 venv .venv: $(STAMP) ## Create .venv (Python 3.11) and install requirements-dev.txt
@@ -51,6 +51,15 @@ test: $(STAMP) ## Run the whole test suite, then ruff check and ruff format --ch
 	echo "ruff check"; "$(RUFF)" check . || status=1; \
 	echo "ruff format --check"; "$(RUFF)" format --check . || status=1; \
 	exit $$status
+
+# The tests that touch DynamoDB, on AWS DynamoDB Local instead of moto (KMS, SNS stay on moto).
+# Not the package and embedded-engine tests: they test what ships and moto itself.
+CONFORMANCE_TESTS := tests/integration tests/e2e/test_bursts.py \
+	--deselect tests/integration/test_package.py \
+	--deselect tests/integration/test_package_runs.py \
+	--deselect tests/integration/test_embedded_engine.py
+conformance: $(STAMP) ## The DynamoDB tests again on AWS DynamoDB Local (installed on first use)
+	"$(VENV_PY)" scripts/dynamodb_local.py run -- "$(VENV_PY)" -m pytest $(CONFORMANCE_TESTS)
 
 lint: $(STAMP) ## ruff check and ruff format --check
 	@status=0; \

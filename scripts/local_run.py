@@ -1,10 +1,11 @@
 """`make run`: the whole recount service on this machine (SPEC §9).
 
-1. starts moto server on 127.0.0.1 as the embedded AWS (MOTO_PORT, default 5001);
+1. starts moto server on 127.0.0.1 as the embedded AWS (MOTO_PORT, default 5001), its
+   DynamoDB serialised (scripts/local_servers.py);
 2. creates the tables, the KMS key and its alias, seeds the demo subscribers and issues demo
    operator and liaison keys, and writes them to .local/demo.json;
 3. serves the API and pages with `chalice local --stage local` on 127.0.0.1 (PORT, default
-   8000);
+   8000), with a listen backlog that takes bursts;
 4. pumps the scheduler and the outbox dispatcher every few seconds (see `pump_once`).
 
 RECOUNT_DEMO_CLOCK_SPEED=3600 make run makes the service's clock run 3600 times faster (one
@@ -60,6 +61,7 @@ DEMO_CLOCK_SPEED_ENV = "RECOUNT_DEMO_CLOCK_SPEED"
 # The real instant the demo clock starts from, the same for every process of one `make run`.
 DEMO_CLOCK_EPOCH_ENV = "RECOUNT_DEMO_CLOCK_EPOCH"
 MAX_DEMO_CLOCK_SPEED = 1_000_000.0
+KEPT_ENDPOINTS = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS")
 
 # (national number, ID last 6, status, carrier): what the number registry stand-in answers.
 DEMO_SUBSCRIBERS: tuple[tuple[str, str, str, str], ...] = (
@@ -109,9 +111,11 @@ def stage_variables(stage: str = STAGE) -> dict[str, str]:
 
 def configure_environment(moto_port: int) -> dict[str, str]:
     """Points this process and its children at the local moto server, never at real AWS."""
-    # A developer's shell may hold real credentials, a profile or per-service endpoints.
+    # A developer's shell may hold real credentials, a profile or per-service endpoints. Only
+    # DynamoDB's may stay: `make conformance` points it at DynamoDB Local on loopback.
     for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL_") or name in (
+        kept = name in KEPT_ENDPOINTS and os.environ[name].startswith(f"http://{HOST}:")
+        if (name.startswith("AWS_ENDPOINT_URL_") and not kept) or name in (
             "AWS_PROFILE",
             "AWS_DEFAULT_PROFILE",
             "AWS_SESSION_TOKEN",
@@ -221,14 +225,20 @@ def venv_tool(name: str) -> str | None:
     return shutil.which(name)
 
 
-def moto_command(moto_server: str, port: int) -> list[str]:
-    return [moto_server, "-H", HOST, "-p", str(port)]
+LOCAL_SERVERS = ROOT / "scripts" / "local_servers.py"
 
 
-def api_command(chalice: str, port: int) -> list[str]:
-    """`chalice local` for this stage."""
+def moto_command(port: int) -> list[str]:
+    """moto server with DynamoDB's per-request atomicity (scripts/local_servers.py says why)."""
+    return [sys.executable, str(LOCAL_SERVERS), "moto", "-H", HOST, "-p", str(port)]
+
+
+def api_command(port: int) -> list[str]:
+    """`chalice local` for this stage, with a listen backlog that takes a burst."""
     return [
-        chalice,
+        sys.executable,
+        str(LOCAL_SERVERS),
+        "api",
         "local",
         "--stage",
         STAGE,
@@ -473,9 +483,7 @@ def run() -> int:
     ensure_port_free(moto_port, "moto server", "MOTO_PORT")
     ensure_port_free(api_port, "the API (chalice local)", "PORT")
 
-    moto_server = venv_tool("moto_server")
-    chalice = venv_tool("chalice")
-    if moto_server is None or chalice is None:
+    if venv_tool("moto_server") is None or venv_tool("chalice") is None:
         raise StartupError("moto_server or chalice is not installed; run `make run`, not python")
 
     env = configure_environment(moto_port)
@@ -492,7 +500,7 @@ def run() -> int:
     signal.signal(signal.SIGINT, _raise_interrupted)
     signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
-        moto = start_child("moto server", moto_command(moto_server, moto_port), env, MOTO_LOG)
+        moto = start_child("moto server", moto_command(moto_port), env, MOTO_LOG)
         children.append(moto)
         wait_until_answering(f"http://{HOST}:{moto_port}/moto-api/", moto, MOTO_START_TIMEOUT_S)
         log.info("moto server answers on %s:%s", HOST, moto_port)
@@ -501,7 +509,7 @@ def run() -> int:
         write_demo(demo)
         log.info("wrote %s", DEMO_FILE.relative_to(ROOT))
 
-        api = start_child("chalice local", api_command(chalice, api_port), env, None)
+        api = start_child("chalice local", api_command(api_port), env, None)
         children.append(api)
         wait_until_answering(
             f"{base_url}/v1/healthz", api, API_START_TIMEOUT_S, ok=lambda status: status == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,6 +69,23 @@ def local_stage_env() -> dict[str, str]:
     return {**config["environment_variables"], **config["stages"]["local"]["environment_variables"]}
 
 
+def real_dynamodb_engine() -> str | None:
+    """The endpoint of a real DynamoDB engine (DynamoDB Local under `make conformance`), where
+    DynamoDB goes instead of moto; KMS, SNS and the rest stay emulated."""
+    return os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None
+
+
+def drop_tables(settings) -> None:
+    """A real engine keeps tables between tests: each test starts with none of this stage's."""
+    from chalicelib.adapters import aws
+
+    ddb = aws.client("dynamodb", settings.region)
+    for page in ddb.get_paginator("list_tables").paginate():
+        for name in page["TableNames"]:
+            if name.startswith(f"{settings.table_prefix}-"):
+                ddb.delete_table(TableName=name)
+
+
 @contextmanager
 def emulated_aws(subscribers: list[tuple[str, str, str, str]]) -> Iterator[Any]:
     """A fresh moto world with this stage's tables, the KMS key and the given subscribers
@@ -87,6 +105,8 @@ def emulated_aws(subscribers: list[tuple[str, str, str, str]]) -> Iterator[Any]:
         stats.reset_pump()
         try:
             settings = config.settings()
+            if real_dynamodb_engine():
+                drop_tables(settings)
             tables.create_all(settings)
             kms = aws.client("kms", settings.region)
             key_id = kms.create_key(Description="recount test")["KeyMetadata"]["KeyId"]

@@ -1,4 +1,5 @@
-"""Browser tests: the real stack, driven by Debian's chromium through Playwright.
+"""Tests against the real stack (`make run`'s): bursts of parallel HTTP requests, and the
+pages driven by Debian's chromium through Playwright.
 
 The stack is what `make run` starts, built with scripts/local_run.py's own functions (loaded
 with importlib, not copied): moto server and `chalice local` as subprocesses on free loopback
@@ -127,15 +128,12 @@ class Stack:
 
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory) -> Iterator[Stack]:
-    ensure_browser()
     lr = load_local_run()
     from chalicelib import config
     from chalicelib.adapters import aws as aws_clients
     from chalicelib.adapters import tables
     from chalicelib.api.pages import DEMO_FILE_ENV
 
-    moto_server, chalice = lr.venv_tool("moto_server"), lr.venv_tool("chalice")
-    assert moto_server and chalice, "moto_server and chalice must be installed"
     moto_port, api_port = free_port(), free_port()
     base_url = f"http://{lr.HOST}:{api_port}"
     logs = tmp_path_factory.mktemp("stack")
@@ -147,9 +145,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         env = lr.configure_environment(moto_port)  # this process too: provisioning, the pump
         demo_file = logs / "demo.json"
         env[DEMO_FILE_ENV] = str(demo_file)
-        moto = lr.start_child(
-            "moto server", lr.moto_command(moto_server, moto_port), env, logs / "moto.log"
-        )
+        moto = lr.start_child("moto server", lr.moto_command(moto_port), env, logs / "moto.log")
         children.append(moto)
         lr.wait_until_answering(
             f"http://{lr.HOST}:{moto_port}/moto-api/", moto, lr.MOTO_START_TIMEOUT_S
@@ -159,9 +155,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         settings = config.settings()
         demo = lr.provision(settings, base_url)
         demo_file.write_text(json.dumps(demo), encoding="utf-8")
-        api = lr.start_child(
-            "chalice local", lr.api_command(chalice, api_port), env, logs / "chalice.log"
-        )
+        api = lr.start_child("chalice local", lr.api_command(api_port), env, logs / "chalice.log")
         children.append(api)
         lr.wait_until_answering(
             f"{base_url}/v1/healthz", api, lr.API_START_TIMEOUT_S, ok=lambda status: status == 200
@@ -193,6 +187,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
 # -- the browser ----------------------------------------------------------------------------------
 @pytest.fixture(scope="package")
 def browser(stack):
+    ensure_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
