@@ -10,7 +10,7 @@ from datetime import datetime
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters import tables
+from chalicelib.adapters import faults, tables
 from chalicelib.adapters.tables import Case, Dispute, Event, Guard, OutboxMessage
 
 # A transaction holds at most 100 items: a settling case's latest events get their TTL in the
@@ -260,11 +260,13 @@ def erase_dispute(
 ) -> None:
     """Erases a settled dispute: the dispute, its cases and its SMS (sent or not) go; each
     audit event keeps only what the law needs (who did what, when) without free text.
-    Chunked under the 100-item transaction limit."""
-    writes: list[tuple[str, object]] = [("delete", dispute)]
-    writes += [("delete", c) for c in cases]
+    Chunked under the 100-item transaction limit, the dispute last: if AWS fails between
+    chunks, the dispute is still there to be erased again (every write here can be repeated),
+    and nothing it leads to has been left unreachable."""
+    writes: list[tuple[str, object]] = [("strip", e) for e in events]
     writes += [("delete", m) for m in outbox]
-    writes += [("strip", e) for e in events]
+    writes += [("delete", c) for c in cases]
+    writes.append(("delete", dispute))
     for start in range(0, len(writes), 90):
         with TransactWrite(connection=tables.connection()) as tx:
             for kind, item in writes[start : start + 90]:
@@ -295,6 +297,6 @@ def drop_timer(case: Case, name: str, next_due: str | None, shard: str | None) -
         case.update(actions=actions, condition=Case.version == int(case.version))
         return True
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if faults.condition_failed(exc):
             return False
         raise

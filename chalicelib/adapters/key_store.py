@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import UpdateError
 
+from chalicelib.adapters import faults
 from chalicelib.adapters.tables import ApiKey
 
 
@@ -24,7 +25,7 @@ def revoke(key_id: str, at: str) -> bool:
         ApiKey(key_id).update(actions=[ApiKey.revoked_at.set(at)], condition=ApiKey.key_id.exists())
         return True
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if faults.condition_failed(exc):
             return False
         raise
 

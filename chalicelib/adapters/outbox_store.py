@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pynamodb.exceptions import UpdateError
 
+from chalicelib.adapters import faults
 from chalicelib.adapters.tables import OutboxMessage
 from chalicelib.domain import clock
 
@@ -18,7 +19,7 @@ def _conditional(item: OutboxMessage, actions: list, condition) -> bool:
         item.update(actions=actions, condition=condition)
         return True
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if faults.condition_failed(exc):
             return False
         raise
 

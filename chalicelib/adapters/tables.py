@@ -16,11 +16,12 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.connection import Connection
+from pynamodb.connection import Connection, TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from chalicelib import config
+from chalicelib.adapters import aws
 from chalicelib.config import Settings
 
 
@@ -28,6 +29,21 @@ class _Meta:
     table_name = "unbound"
     region = None
     host = None
+    # The limits of every AWS client (adapters/aws.py). PynamoDB 6 turns max_retry_attempts
+    # into botocore's standard retries with 1 + max_retry_attempts attempts in all.
+    connect_timeout_seconds = aws.CONNECT_TIMEOUT_S
+    read_timeout_seconds = aws.READ_TIMEOUT_S
+    max_retry_attempts = aws.MAX_ATTEMPTS - 1
+
+
+class _Model(Model):
+    """Every model's client is held to the request budget (adapters/aws.py) before use."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        connection = super()._get_connection()
+        aws.watch(connection.connection.client)
+        return connection
 
 
 class DisputesByPhone(GlobalSecondaryIndex):
@@ -39,7 +55,7 @@ class DisputesByPhone(GlobalSecondaryIndex):
     created_at = UnicodeAttribute(range_key=True)
 
 
-class Dispute(Model):
+class Dispute(_Model):
     class Meta(_Meta):
         base = "disputes"
 
@@ -86,7 +102,7 @@ class DueTimers(GlobalSecondaryIndex):
     next_due_at = UnicodeAttribute(range_key=True)
 
 
-class Case(Model):
+class Case(_Model):
     class Meta(_Meta):
         base = "cases"
 
@@ -120,7 +136,7 @@ class Case(Model):
     due_timers = DueTimers()
 
 
-class Event(Model):
+class Event(_Model):
     """Immutable audit trail: one item per transition, keyed by the case version it produced."""
 
     class Meta(_Meta):
@@ -169,7 +185,7 @@ class OutboxByDispute(GlobalSecondaryIndex):
     created_at = UnicodeAttribute(range_key=True)
 
 
-class OutboxMessage(Model):
+class OutboxMessage(_Model):
     """An SMS to send; its id derives from (case or dispute, transition, template)."""
 
     class Meta(_Meta):
@@ -200,7 +216,7 @@ class OutboxMessage(Model):
     by_dispute = OutboxByDispute()
 
 
-class Guard(Model):
+class Guard(_Model):
     """Small records that guard the flows, each with its own expiry.
 
     pk prefixes: `code#` verification code, `rate#` counters, `fail#` failed sign-ins,
@@ -221,7 +237,7 @@ class Guard(Model):
     expires_at = TTLAttribute(null=True)
 
 
-class ApiKey(Model):
+class ApiKey(_Model):
     class Meta(_Meta):
         base = "keys"
 
@@ -235,7 +251,7 @@ class ApiKey(Model):
     last_used_at = UnicodeAttribute(null=True)
 
 
-class Subscriber(Model):
+class Subscriber(_Model):
     """The number registry stand-in: what a carrier's real-name system would answer."""
 
     class Meta(_Meta):
@@ -247,7 +263,7 @@ class Subscriber(Model):
     carrier = UnicodeAttribute(null=True)
 
 
-class DevSms(Model):
+class DevSms(_Model):
     """Stage `local` only: what the embedded AWS "sent", for /dev/sms and /dev/inbox."""
 
     class Meta(_Meta):
@@ -260,7 +276,7 @@ class DevSms(Model):
     phone_masked = UnicodeAttribute()
 
 
-class Stat(Model):
+class Stat(_Model):
     """Counters kept from the audit stream: pk is the scope (e.g. `company#jd`, `hot#2026-W48`),
     sk the figure. Updated with ADD, never read-modify-write."""
 
@@ -310,7 +326,13 @@ def connection() -> Connection:
     """The shared connection for transactions (a new one per transaction costs a client)."""
     global _connection
     if _connection is None:
-        _connection = Connection(region=Case.Meta.region)
+        _connection = Connection(
+            region=Case.Meta.region,
+            connect_timeout_seconds=_Meta.connect_timeout_seconds,
+            read_timeout_seconds=_Meta.read_timeout_seconds,
+            max_retry_attempts=_Meta.max_retry_attempts,
+        )
+    aws.watch(_connection.client)
     return _connection
 
 

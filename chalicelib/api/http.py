@@ -14,10 +14,11 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.adapters import aws, faults
 from chalicelib.api import schema as body_schema
 from chalicelib.api.auth import AUTHENTICATORS
 from chalicelib.domain.actors import Actor
-from chalicelib.domain.errors import FieldError, Problem, validation_failed
+from chalicelib.domain.errors import FieldError, Problem, service_unavailable, validation_failed
 
 log = logging.getLogger("recount.api")
 
@@ -158,30 +159,41 @@ def route(
         def view(**params: str) -> Response:
             request = bp.current_request
             try:
-                lower = {k.lower(): v for k, v in (request.headers or {}).items()}
-                # Who is asking comes first: a stranger learns nothing from our validation.
-                actor = AUTHENTICATORS[auth](lower) if auth is not None else None
-                parsed = None
-                if body is not None:
-                    parsed = parse_json_body(request.raw_body, lower.get("content-type", ""))
-                    problems = body_schema.validate(parsed, body)
-                    if problems:
-                        raise validation_failed(problems)
-                api_request = ApiRequest(
-                    body=parsed,
-                    params=params,
-                    query=dict(request.query_params or {}),
-                    headers=lower,
-                    client_ip=((request.context or {}).get("identity") or {}).get("sourceIp", ""),
-                    actor=actor,
-                )
-                result = handler(api_request)
+                # Every AWS call this request makes, authentication's too, shares one budget.
+                with aws.request_budget():
+                    lower = {k.lower(): v for k, v in (request.headers or {}).items()}
+                    # Who is asking comes first: a stranger learns nothing from our validation.
+                    actor = AUTHENTICATORS[auth](lower) if auth is not None else None
+                    parsed = None
+                    if body is not None:
+                        parsed = parse_json_body(request.raw_body, lower.get("content-type", ""))
+                        problems = body_schema.validate(parsed, body)
+                        if problems:
+                            raise validation_failed(problems)
+                    identity = (request.context or {}).get("identity") or {}
+                    api_request = ApiRequest(
+                        body=parsed,
+                        params=params,
+                        query=dict(request.query_params or {}),
+                        headers=lower,
+                        client_ip=identity.get("sourceIp", ""),
+                        actor=actor,
+                    )
+                    result = handler(api_request)
                 if isinstance(result, Response):
                     return result
                 return json_response(result, status)
             except Problem as problem:
                 return problem_response(problem)
-            except Exception:
+            except Exception as exc:
+                if faults.is_aws_fault(exc):
+                    # Not a bug: AWS failed us. Each change of state is one transaction, so the
+                    # caller may simply send the same request again.
+                    log.error(
+                        "aws_unavailable",
+                        extra={"route": f"{method} {path}", "error": faults.describe(exc)},
+                    )
+                    return problem_response(service_unavailable())
                 # A bug, never the caller's input: log without the request (it may hold a number).
                 log.exception("unhandled_error", extra={"route": f"{method} {path}"})
                 return problem_response(

@@ -335,11 +335,13 @@ def _stream(event: Any, get_response: Callable[[Any], Any], log: Any) -> Any:
     log.append_keys(stream=base, case_id=case_ids[0] if len(case_ids) == 1 else None)
     started = time.perf_counter()
     result = get_response(event)
-    # Counted only once the batch went through: a failed batch is retried and counted then.
-    found = outbox_metrics(records) if base == "outbox" else audit_metrics(records)
+    summary = result if isinstance(result, dict) else {}
+    # Counted only once the records went through: failed ones are retried and counted then.
+    failed = {f.get("itemIdentifier") for f in summary.get("batchItemFailures") or []}
+    done = [r for r in records if (r.get("dynamodb") or {}).get("SequenceNumber") not in failed]
+    found = outbox_metrics(done) if base == "outbox" else audit_metrics(done)
     for name, value in sorted(found.items()):
         count(name, value)
-    summary = result if isinstance(result, dict) else {}
     log.info(
         "stream_batch",
         extra={

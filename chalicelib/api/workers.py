@@ -1,10 +1,20 @@
-"""Non-HTTP entry points: the scheduler tick and the outbox stream. Thin: services do the work."""
+"""Non-HTTP entry points: the scheduler tick and the two streams. Thin: services do the work.
+
+When AWS fails (chalicelib/adapters/faults.py) each says so in the log and leaves the work to
+be done again: the tick fails and runs again (every step is conditional), the outbox stream
+leaves the message to the scheduler's backstop, the audit stream has the rest of its batch
+delivered again.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from chalicelib import config, services
+from chalicelib.adapters import faults
+
+log = logging.getLogger("recount.workers")
 
 # Chalice needs the stream ARN when the app is imported; `make package` replaces this with
 # the outbox table's real StreamArn in the merged CloudFormation template.
@@ -17,7 +27,14 @@ EVENTS_STREAM_ARN = (
 
 
 def on_tick(event: Any) -> dict[str, int]:
-    return services.scheduler.tick(config.settings())
+    try:
+        return services.scheduler.tick(config.settings())
+    except Exception as exc:
+        if faults.is_aws_fault(exc):
+            # Still raised: the invocation counts as failed (alarms), Lambda tries it again
+            # and the next tick comes within a minute; a repeated sweep does nothing twice.
+            log.error("aws_unavailable", extra={"error": faults.describe(exc)})
+        raise
 
 
 def on_outbox_records(event: Any) -> dict[str, Any]:
@@ -30,5 +47,23 @@ def on_outbox_records(event: Any) -> dict[str, Any]:
 
 def on_audit_records(event: Any) -> dict[str, Any]:
     records = list(event.to_dict().get("Records", []))
-    counted = services.stats.aggregate_records(config.settings(), records)
+    settings = config.settings()
+    counted = 0
+    for index, record in enumerate(records):
+        try:
+            counted += services.stats.aggregate_records(settings, [record])
+        except Exception as exc:
+            if not faults.is_aws_fault(exc):
+                raise  # a bug: Lambda splits the batch and parks the record that fails
+            # Lambda delivers this record and every later one again, in order; an event
+            # counted meanwhile is skipped by its marker.
+            log.error(
+                "aws_unavailable",
+                extra={"error": faults.describe(exc), "records_left": len(records) - index},
+            )
+            return {"batchItemFailures": batch_item_failures(records[index:]), "counted": counted}
     return {"batchItemFailures": [], "counted": counted}
+
+
+def batch_item_failures(records: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in records]

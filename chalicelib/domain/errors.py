@@ -54,3 +54,18 @@ def too_many(code: str, detail: str, retry_after: int) -> Problem:
     return Problem(
         429, code, "Too many requests", detail, headers={"Retry-After": str(max(1, retry_after))}
     )
+
+
+SERVICE_UNAVAILABLE_RETRY_AFTER = 5  # seconds: AWS throttling and blips pass in about that
+
+
+def service_unavailable(retry_after: int = SERVICE_UNAVAILABLE_RETRY_AFTER) -> Problem:
+    """AWS failed us (unreachable, too slow, throttled after retries, failing inside): the
+    caller may send the same request again."""
+    return Problem(
+        503,
+        "service_unavailable",
+        "Service unavailable",
+        "A service we depend on is unavailable or overloaded; try again shortly",
+        headers={"Retry-After": str(retry_after)},
+    )

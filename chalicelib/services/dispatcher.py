@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chalicelib.adapters import guards, kms, outbox_store
+from chalicelib.adapters import faults, guards, kms, outbox_store
 from chalicelib.adapters.sms import SmsSender, sender
 from chalicelib.adapters.tables import OutboxMessage
 from chalicelib.config import Settings
@@ -93,7 +93,7 @@ def dispatch(settings: Settings, message_id: str, sms: SmsSender | None = None) 
         )
     except Exception as exc:  # a provider or KMS failure: record, retry later, never raise
         error = type(exc).__name__
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+        code = faults.error_code(exc)  # None for a timeout: its `response` is None, not a dict
         if code:
             error = f"{error}:{code}"
         guards.count_back(cap_key)  # nothing reached the person: the day's cap is not spent
