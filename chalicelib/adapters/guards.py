@@ -9,13 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
+from chalicelib.adapters import faults, tables
 from chalicelib.adapters.tables import Guard
-
-
-def _epoch(moment: datetime) -> int:
-    return int(moment.timestamp())
 
 
 def get_live(pk: str, now: datetime, *, consistent: bool = True) -> Guard | None:
@@ -37,7 +35,7 @@ def count_within(pk: str, limit: int, expires_at: datetime) -> bool:
         )
         return True
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if faults.condition_failed(exc):
             return False
         raise
 
@@ -53,33 +51,75 @@ def put(pk: str, expires_at: datetime, **fields: Any) -> None:
     Guard(pk, expires_at=expires_at, **fields).save()
 
 
-def delete(pk: str) -> None:
-    Guard(pk).delete()
+# -- verification codes ------------------------------------------------------------------------
+# A code record `code#<number>`: the digest of the live code (USED once spent or burned), when
+# it was issued (`at`, which keeps the one-a-minute spacing even after it is used), until when
+# it is valid, and `count`: the tries taken on it.
+USED = "used"
 
 
-def take_once(pk: str, digest: str, now_iso: str) -> bool:
-    """Deletes the record only if its digest matches and it is still valid: single use."""
+def issue_code(
+    pk: str,
+    digest: str,
+    at_iso: str,
+    until: datetime,
+    until_iso: str,
+    *,
+    last_before_iso: str,
+    day_pk: str,
+    per_day: int,
+    day_end: datetime,
+) -> str | None:
+    """Writes a new code record — only if the last one was issued before `last_before_iso` —
+    and counts it against the day's cap, in ONE transaction: parallel requests get one code.
+    Returns None when written, else the rule that refused it: "too_soon" or "daily_limit"."""
+    code = Guard(pk, digest=digest, at=at_iso, until=until_iso, count=0, expires_at=until)
+    day = Guard(day_pk)
     try:
-        Guard(pk).delete(condition=(Guard.digest == digest) & (Guard.until > now_iso))
-        return True
-    except DeleteError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
+        with TransactWrite(connection=tables.connection()) as tx:
+            tx.save(code, condition=Guard.pk.does_not_exist() | (Guard.at < last_before_iso))
+            tx.update(
+                day,
+                actions=[Guard.count.add(1), Guard.expires_at.set(day_end)],
+                condition=Guard.count.does_not_exist() | (Guard.count < per_day),
+            )
+    except TransactWriteError as exc:
+        # PynamoDB sends puts before updates: the reasons are [code, day].
+        reasons = [r.code if r else None for r in exc.cancellation_reasons or []]
+        if reasons[:1] == ["ConditionalCheckFailed"]:
+            return "too_soon"
+        if reasons[1:2] == ["ConditionalCheckFailed"]:
+            return "daily_limit"
         raise
+    return None
 
 
-def add_failure(pk: str, now_iso: str, until: datetime, until_iso: str) -> int:
-    """Counts one failure in a window that slides to `until`; returns the new count."""
+def take_try(pk: str, now_iso: str, max_tries: int) -> Guard | None:
+    """Takes one try on the live code, atomically before anyone checks it: the record with the
+    try counted, or None when there is no live code (none, expired, spent, or out of tries)
+    — and then nothing changes."""
     item = Guard(pk)
     try:
         item.update(
-            actions=[Guard.count.add(1), Guard.expires_at.set(until), Guard.until.set(until_iso)],
-            condition=Guard.pk.does_not_exist() | (Guard.until > now_iso),
+            actions=[Guard.count.add(1)],
+            condition=Guard.pk.exists()
+            & (Guard.until > now_iso)
+            & (Guard.digest != USED)
+            & (Guard.count.does_not_exist() | (Guard.count < max_tries)),
         )
     except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        # The old window lapsed but the item outlived its TTL: start a new window.
-        Guard(pk, count=1, expires_at=until, until=until_iso).save()
-        return 1
-    return int(item.count or 0)
+        if faults.condition_failed(exc):
+            return None
+        raise
+    return item
+
+
+def spend_code(pk: str, digest: str) -> bool:
+    """Marks the code used if it is still this one: of two right tries at once, one wins."""
+    try:
+        Guard(pk).update(actions=[Guard.digest.set(USED)], condition=Guard.digest == digest)
+        return True
+    except UpdateError as exc:
+        if faults.condition_failed(exc):
+            return False
+        raise

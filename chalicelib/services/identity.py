@@ -24,8 +24,9 @@ from chalicelib.domain.workdays import SHANGHAI
 CODE_INTERVAL_S = 60
 CODES_PER_DAY = 5
 CODES_PER_CLIENT_HOUR = 30
-MAX_FAILURES = 5
-LOCK = timedelta(hours=24)
+# Tries per code; with CODES_PER_DAY, at most 15 guesses a day per number. No failure count
+# locks the whole number: that would let anyone who knows a number lock its owner out.
+TRIES_PER_CODE = 3
 HOLDER_RETENTION = timedelta(days=180)
 
 
@@ -60,28 +61,30 @@ def request_code(settings: Settings, raw_phone: object, client_ip: str) -> None:
             "该号码已销号，无法接收验证码。请直接拨打相关企业的客服电话处理账号绑定问题。",
         )
     key = phone_hmac(settings.hmac_key, number.e164)
-    last = guards.get_live(f"code#{key}", now)
-    if last is not None and last.at:
-        waited = (now - clock.parse_iso(last.at)).total_seconds()
-        if waited < CODE_INTERVAL_S:
-            raise too_many("code_too_soon", "One code per minute", int(CODE_INTERVAL_S - waited))
+    code = new_code()
+    until = now + timedelta(seconds=settings.code_ttl_seconds)
+    # Recorded for unknown numbers too (with a digest no code matches), so the once-a-minute
+    # rule answers alike whether or not the number is registered: no enumeration.
     day_end = _day_end(now)
-    if not guards.count_within(
-        f"rate#code#{key}#{now.astimezone(SHANGHAI):%Y%m%d}", CODES_PER_DAY, day_end
-    ):
+    refused = guards.issue_code(
+        f"code#{key}",
+        code_digest(settings.hmac_key, key, code) if status.known else "unusable",
+        clock.iso(now),
+        until,
+        clock.iso(until),
+        last_before_iso=clock.iso(now - timedelta(seconds=CODE_INTERVAL_S)),
+        day_pk=f"rate#code#{key}#{now.astimezone(SHANGHAI):%Y%m%d}",
+        per_day=CODES_PER_DAY,
+        day_end=day_end,
+    )
+    if refused == "too_soon":
+        last = guards.get_live(f"code#{key}", now)
+        waited = (now - clock.parse_iso(last.at)).total_seconds() if last and last.at else 0
+        raise too_many("code_too_soon", "One code per minute", int(CODE_INTERVAL_S - waited))
+    if refused == "daily_limit":
         raise too_many(
             "daily_code_limit", "At most 5 codes a day", int((day_end - now).total_seconds())
         )
-    code = new_code()
-    # Recorded for unknown numbers too (with a digest no code matches), so the once-a-minute
-    # rule answers alike whether or not the number is registered: no enumeration.
-    guards.put(
-        f"code#{key}",
-        now + timedelta(seconds=settings.code_ttl_seconds),
-        digest=code_digest(settings.hmac_key, key, code) if status.known else "unusable",
-        at=clock.iso(now),
-        until=clock.iso(now + timedelta(seconds=settings.code_ttl_seconds)),
-    )
     if not status.known:
         return
     text = sms_text.render("verification_code", {"code": code}, settings.sms_signature)
@@ -104,35 +107,35 @@ def open_session(
     id_last6 = normalise_id_last6(raw_id_last6)
     now = clock.now()
     key = phone_hmac(settings.hmac_key, number.e164)
-    failures = guards.get_live(f"fail#{key}", now)
-    if failures is not None and (failures.count or 0) >= MAX_FAILURES:
-        until = clock.parse_iso(failures.until)
-        raise too_many(
-            "number_locked",
-            "Too many failed attempts; try again after 24 hours",
-            int((until - now).total_seconds()),
+    pk = f"code#{key}"
+    # The try is taken before anything is checked, atomically: no burst gets a fourth.
+    record = guards.take_try(pk, clock.iso(now), TRIES_PER_CODE)
+    if record is None:
+        raise Problem(
+            401,
+            "new_code_needed",
+            "A new code is needed",
+            "There is no valid code for this number (none was sent, it expired, it was used, "
+            "or its tries are spent): request a new code",
+            extra={"attempts_left": 0},
         )
-
-    code_ok = guards.take_once(
-        f"code#{key}", code_digest(settings.hmac_key, key, str(raw_code)), clock.iso(now)
-    )
-    if not (code_ok and registry(settings).holder_matches(number.e164, id_last6)):
-        count = guards.add_failure(f"fail#{key}", clock.iso(now), now + LOCK, clock.iso(now + LOCK))
-        if count >= MAX_FAILURES:
-            raise too_many(
-                "number_locked",
-                "Too many failed attempts; try again after 24 hours",
-                int(LOCK.total_seconds()),
-            )
+    code_ok = record.digest == code_digest(settings.hmac_key, key, str(raw_code))
+    holder_ok = code_ok and registry(settings).holder_matches(number.e164, id_last6)
+    if code_ok:
+        # Spent either way: a right code with wrong ID digits burns it, so a stolen code buys
+        # one guess at the ID, not three.
+        spent = guards.spend_code(pk, record.digest)
+        holder_ok = holder_ok and spent
+    if not holder_ok:
+        left = 0 if code_ok else max(0, TRIES_PER_CODE - int(record.count or 0))
         raise Problem(
             401,
             "verification_failed",
             "Verification failed",
-            "The number, the code or the ID digits do not match; request a new code and try again",
-            extra={"attempts_left": MAX_FAILURES - count},
+            "The number, the code or the ID digits do not match"
+            + ("; request a new code" if left == 0 else ""),
+            extra={"attempts_left": left},
         )
-    if failures is not None:
-        guards.delete(f"fail#{key}")
     _remember_holder(settings, number, key, now)
     expires = now + timedelta(seconds=settings.session_ttl_seconds)
     return {
