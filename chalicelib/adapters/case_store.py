@@ -68,7 +68,6 @@ def file_dispute(
     outbox: list[OutboxMessage],
     open_locks: dict[str, Guard],
     idempotency: Guard | None,
-    now: datetime,
 ) -> Conflict | None:
     """Writes a whole filing in ONE TransactWriteItems; returns the conflict that cancelled it."""
     try:
@@ -84,11 +83,8 @@ def file_dispute(
             for message in outbox:
                 tx.save(message, OutboxMessage.message_id.does_not_exist())
             if idempotency is not None:
-                tx.save(
-                    idempotency,
-                    Guard.pk.does_not_exist() | (Guard.expires_at < now),
-                    Conflict("idempotency"),
-                )
+                # Settles the request's claim on its Idempotency-Key, if it still holds it.
+                tx.save(idempotency, Guard.ref == idempotency.ref, Conflict("idempotency"))
     except TransactWriteError as exc:
         conflict = tx.cause(exc)
         if conflict is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import faults, tables
@@ -123,3 +123,46 @@ def spend_code(pk: str, digest: str) -> bool:
         if faults.condition_failed(exc):
             return False
         raise
+
+
+# -- idempotency records ------------------------------------------------------------------------
+# `idem#<caller>#<key digest>`: while the first request runs, a claim (`ref` = the claim's id,
+# a short lease in `expires_at`); once it answered, `data` holds the answer for 24 h.
+
+
+def claim(pk: str, claim_id: str, digest: str, now: datetime, lease_until: datetime) -> bool:
+    """Claims the key for one request unless a live record holds it (atomic)."""
+    try:
+        Guard(pk, ref=claim_id, digest=digest, expires_at=lease_until).save(
+            condition=Guard.pk.does_not_exist() | (Guard.expires_at < now)
+        )
+        return True
+    except PutError as exc:
+        if faults.condition_failed(exc):
+            return False
+        raise
+
+
+def answer_item(pk: str, claim_id: str, digest: str, data: dict, until: datetime) -> Guard:
+    """The record that settles a claim, for a transaction that writes it with its change."""
+    return Guard(pk, ref=claim_id, digest=digest, data=data, expires_at=until)
+
+
+def settle(record: Guard) -> bool:
+    """Stores the answer on the claim it settles; False if the claim was lost (lease over)."""
+    try:
+        record.save(condition=Guard.ref == record.ref)
+        return True
+    except PutError as exc:
+        if faults.condition_failed(exc):
+            return False
+        raise
+
+
+def release(pk: str, claim_id: str) -> None:
+    """Gives the key back after a failed request, so a retry runs afresh."""
+    try:
+        Guard(pk).delete(condition=(Guard.ref == claim_id) & Guard.data.does_not_exist())
+    except DeleteError as exc:
+        if not faults.condition_failed(exc):
+            raise

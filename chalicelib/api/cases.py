@@ -103,6 +103,7 @@ def _transition(req: ApiRequest, role: str) -> Response:
     body=PERSON_ACTION,
     errors=(400, 401, 404, 409, 412, 413, 415, 422),
     headers=("If-Match",),
+    idempotent=True,
 )
 def person_action(req: ApiRequest):
     return _transition(req, "user")
@@ -161,6 +162,7 @@ def liaison_case(req: ApiRequest):
     body=LIAISON_TRANSITION,
     errors=(400, 401, 403, 404, 409, 412, 413, 415, 422),
     headers=("If-Match",),
+    idempotent=True,
 )
 def liaison_transition(req: ApiRequest):
     return _transition(req, "liaison")
@@ -175,6 +177,7 @@ def liaison_transition(req: ApiRequest):
     auth="liaison",
     body=BATCH,
     errors=(400, 401, 403, 413, 415, 422),
+    idempotent=True,
 )
 def liaison_batch(req: ApiRequest):
     settings, workflow, now = config.settings(), load_workflow(), clock.now()
@@ -241,6 +244,7 @@ def admin_case(req: ApiRequest):
     body=OPERATOR_TRANSITION,
     errors=(400, 401, 403, 404, 409, 412, 413, 415, 422),
     headers=("If-Match",),
+    idempotent=True,
 )
 def admin_transition(req: ApiRequest):
     return _transition(req, "operator")

@@ -54,6 +54,7 @@ class ApiRequest:
     headers: dict[str, str]
     client_ip: str
     actor: Actor | None = None
+    idempotency: Any = None  # services.idempotency.Claim, on routes that take Idempotency-Key
 
 
 def problem_body(problem: Problem) -> dict[str, Any]:
@@ -150,7 +151,12 @@ def route(
     errors: tuple[int, ...] = (),
     query: tuple[str, ...] = (),
     headers: tuple[str, ...] = (),
+    idempotent: bool = False,
 ) -> Callable[[Callable[[ApiRequest], Any]], Callable[..., Response]]:
+    """`idempotent`: the route takes an Idempotency-Key (services/idempotency.py)."""
+    if idempotent:
+        headers = (*headers, "Idempotency-Key")
+
     def register(handler: Callable[[ApiRequest], Any]) -> Callable[..., Response]:
         REGISTRY.append(
             Endpoint(method, path, summary, auth, body, status, errors, tag, query, headers)
@@ -179,10 +185,9 @@ def route(
                         client_ip=identity.get("sourceIp", ""),
                         actor=actor,
                     )
-                    result = handler(api_request)
-                if isinstance(result, Response):
-                    return result
-                return json_response(result, status)
+                    if idempotent and "idempotency-key" in lower:
+                        return _once(handler, api_request, method, path.format(**params), status)
+                    return _respond(handler(api_request), status)
             except Problem as problem:
                 return problem_response(problem)
             except Exception as exc:
@@ -208,6 +213,33 @@ def route(
         return view
 
     return register
+
+
+def _respond(result: Any, status: int) -> Response:
+    return result if isinstance(result, Response) else json_response(result, status)
+
+
+def _once(
+    handler: Callable[[ApiRequest], Any], req: ApiRequest, method: str, path: str, status: int
+) -> Response:
+    """Runs the handler once per Idempotency-Key; retries get its answer again."""
+    from chalicelib.domain import clock
+    from chalicelib.services import idempotency
+
+    key = idempotency.check_key(req.headers["idempotency-key"])
+    begun = idempotency.begin(req.actor, key, method, path, req.body, clock.now())
+    if isinstance(begun, idempotency.Answer):
+        return json_response(begun.body, begun.status, begun.headers)
+    req.idempotency = begun
+    try:
+        response = _respond(handler(req), status)
+    except BaseException:
+        idempotency.abandon(begun)
+        raise
+    kept = {k: v for k, v in (response.headers or {}).items() if k in idempotency.REPLAYED_HEADERS}
+    answer = idempotency.Answer(response.status_code, json.loads(response.body), kept)
+    idempotency.finish(begun, answer, clock.now())
+    return response
 
 
 def field_error(field: str, message: str) -> Problem:

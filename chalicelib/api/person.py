@@ -108,12 +108,12 @@ def open_session(req: ApiRequest):
     body=DISPUTE_REQUEST,
     status=201,
     errors=(400, 401, 409, 413, 415, 422),
-    headers=("Idempotency-Key",),
+    idempotent=True,
 )
 def file_dispute(req: ApiRequest):
-    key = services.disputes.check_idempotency_key(req.headers.get("idempotency-key"))
-    status, body = services.disputes.file_dispute(config.settings(), req.actor, req.body, key)
-    return json_response(body, status, {"Location": f"/v1/disputes/{body['dispute_id']}"})
+    disputes = services.disputes
+    body = disputes.file_dispute(config.settings(), req.actor, req.body, req.idempotency)
+    return json_response(body, 201, {"Location": disputes.location(body["dispute_id"])})
 
 
 @route(

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import timedelta
-from typing import Any
-
 from chalicelib.adapters import case_store, guards, outbox_store
-from chalicelib.adapters.tables import Dispute, Guard, OutboxMessage
+from chalicelib.adapters.tables import Dispute, OutboxMessage
 from chalicelib.config import Settings
 from chalicelib.domain import clock, timers
 from chalicelib.domain.actors import Actor
@@ -18,43 +13,12 @@ from chalicelib.domain.ids import new_dispute_id
 from chalicelib.domain.intake import DisputeItem, extra_advice, parse_dispute
 from chalicelib.domain.workflow import load_workflow
 from chalicelib.services.cases import history, open_case
+from chalicelib.services.idempotency import Answer, Claim, in_flight
 from chalicelib.services.views import case_view
 
-IDEMPOTENCY_WINDOW = timedelta(hours=24)
-MAX_IDEMPOTENCY_KEY = 128
 
-
-def _idempotency_pk(actor: Actor, key: str) -> str:
-    return f"idem#{actor.phone_key}#{hashlib.sha256(key.encode()).hexdigest()}"
-
-
-def _body_digest(body: Any) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-def check_idempotency_key(raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    key = raw.strip()
-    if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable() or not key.isascii():
-        raise Problem(
-            422,
-            "invalid_idempotency_key",
-            "Invalid Idempotency-Key",
-            f"Idempotency-Key must be 1–{MAX_IDEMPOTENCY_KEY} printable ASCII characters",
-        )
-    return key
-
-
-def _replay(record: Guard, digest: str) -> tuple[int, dict]:
-    if record.digest != digest:
-        raise Problem(
-            422,
-            "idempotency_key_reused",
-            "Idempotency-Key reused",
-            "This Idempotency-Key was used with a different body",
-        )
-    return int(record.data["status"]), record.data["body"]
+def location(dispute_id: str) -> str:
+    return f"/v1/disputes/{dispute_id}"
 
 
 def _renewal_routes(directory: Directory, carrier_name: str) -> list[dict]:
@@ -72,19 +36,13 @@ def _next_steps(directory: Directory, item: DisputeItem, carrier_name: str) -> d
     return steps
 
 
-def file_dispute(
-    settings: Settings, actor: Actor, body: dict, idempotency_key: str | None
-) -> tuple[int, dict]:
+def file_dispute(settings: Settings, actor: Actor, body: dict, claim: Claim | None) -> dict:
+    """Files in ONE transaction; with an Idempotency-Key `claim`, its answer is stored in the
+    same transaction, so a retry replays it whatever happens after."""
     directory = load_directory()
     workflow = load_workflow()
     request = parse_dispute(body, directory)
     now = clock.now()
-    digest = _body_digest(body)
-    idem_pk = _idempotency_pk(actor, idempotency_key) if idempotency_key else None
-    if idem_pk:
-        record = guards.get_live(idem_pk, now)
-        if record is not None:
-            return _replay(record, digest)
     holder = guards.get_live(f"holder#{actor.phone_key}", now)
     if holder is None:
         raise unauthenticated("Your verification has lapsed; sign in again")
@@ -156,24 +114,17 @@ def file_dispute(
         "created_at": created,
         "cases": views,
     }
-    idem = None
-    if idem_pk:
-        idem = Guard(
-            idem_pk,
-            digest=digest,
-            data={"status": 201, "body": response},
-            expires_at=now + IDEMPOTENCY_WINDOW,
-        )
-    conflict = case_store.file_dispute(dispute, cases, events, outbox, locks, idem, now)
+    answer = None
+    if claim is not None:
+        headers = {"Location": location(dispute_id)}
+        answer = claim.answer_item(Answer(201, response, headers), now)
+    conflict = case_store.file_dispute(dispute, cases, events, outbox, locks, answer)
     if conflict is None:
-        return 201, response
+        if claim is not None:
+            claim.settled = True
+        return response
     if conflict.kind == "idempotency":
-        record = guards.get_live(idem_pk, now)
-        if record is not None:
-            return _replay(record, digest)
-        raise Problem(
-            409, "concurrent_request", "Try again", "A request with this key is in flight"
-        )
+        raise in_flight()  # our claim lapsed and another request holds the key now
     lock = guards.get_live(f"open#{actor.phone_key}#{conflict.company}", now)
     existing = lock.ref if lock else None
     raise Problem(

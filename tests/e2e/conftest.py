@@ -22,6 +22,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -105,7 +106,13 @@ class Stack:
     logs: Path
 
     def call(
-        self, method: str, path: str, body: Any = None, token: str | None = None, **headers: str
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: str | None = None,
+        timeout: float = 10,
+        **headers: str,
     ) -> tuple[int, Any, dict[str, str]]:
         """A JSON call straight to the API (what another liaison would do meanwhile)."""
         h = {"Content-Type": "application/json", **headers}
@@ -115,7 +122,7 @@ class Stack:
         request = urllib.request.Request(self.base_url + path, data=data, headers=h, method=method)
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
-            with opener.open(request, timeout=10) as reply:
+            with opener.open(request, timeout=timeout) as reply:
                 raw, status, got = reply.read(), reply.status, dict(reply.headers)
         except urllib.error.HTTPError as exc:
             raw, status, got = exc.read(), exc.code, dict(exc.headers)
@@ -126,17 +133,18 @@ class Stack:
         return s["phone"], s["id_last6"]
 
 
-@pytest.fixture(scope="package")
-def stack(tmp_path_factory) -> Iterator[Stack]:
+@contextmanager
+def running_stack(logs: Path) -> Iterator[Stack]:
+    """`make run`'s stack on free ports, its logs in `logs`; this process pointed at it."""
     lr = load_local_run()
     from chalicelib import config
     from chalicelib.adapters import aws as aws_clients
     from chalicelib.adapters import tables
     from chalicelib.api.pages import DEMO_FILE_ENV
+    from chalicelib.services import stats
 
     moto_port, api_port = free_port(), free_port()
     base_url = f"http://{lr.HOST}:{api_port}"
-    logs = tmp_path_factory.mktemp("stack")
     saved = dict(os.environ)
     children: list[Any] = []
     stop = threading.Event()
@@ -152,6 +160,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         )
         aws_clients.reset()
         tables.reset()
+        stats.reset_pump()  # stream positions of an earlier stack mean nothing here
         settings = config.settings()
         demo = lr.provision(settings, base_url)
         demo_file.write_text(json.dumps(demo), encoding="utf-8")
@@ -182,6 +191,13 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         os.environ.update(saved)
         aws_clients.reset()
         tables.reset()
+        stats.reset_pump()
+
+
+@pytest.fixture(scope="package")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running
 
 
 # -- the browser ----------------------------------------------------------------------------------

@@ -96,21 +96,22 @@ def test_filing_costs_one_write_whatever_the_number_of_companies(client, frozen_
             # Reads today: one GetItem (the holder record behind the session); no Scan.
             assert ops == Counter({"TransactWriteItems": 1, "GetItem": 1}), (n, ops)
 
-        # With an Idempotency-Key: one more GetItem (the key's record), still one write ...
+        # With an Idempotency-Key: one PutItem first (the key claimed for this request, so a
+        # parallel retry sees it in flight), then the filing as before ...
         body = {"items": [item("meituan", 2, 1)]}
         headers = {"Idempotency-Key": "count-me"}
         ops, sizes, r = calls.measure(
             lambda: api.call("POST", "/v1/disputes", body, token=people[3], headers=headers)
         )
         assert r.status_code == 201, r.body
-        assert ops == Counter({"TransactWriteItems": 1, "GetItem": 2}), ops
-        assert sizes == [1 + 3 + 1 + 1]  # ... which also stores the idempotency record
-        # ... and a replay is answered from that record alone: one read, no write.
+        assert ops == Counter({"PutItem": 1, "TransactWriteItems": 1, "GetItem": 1}), ops
+        assert sizes == [1 + 3 + 1 + 1]  # ... whose transaction also stores the answer
+        # ... and a replay is answered from that record: the claim refused, one read.
         ops, sizes, replay = calls.measure(
             lambda: api.call("POST", "/v1/disputes", body, token=people[3], headers=headers)
         )
         assert replay.data == r.data
-        assert ops == Counter({"GetItem": 1}), ops
+        assert ops == Counter({"PutItem": 1, "GetItem": 1}), ops
 
         # A refused filing (a case already open) writes nothing that sticks: the one
         # transaction is cancelled, then the conflicting lock is read to name the case.
