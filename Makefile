@@ -53,11 +53,13 @@ test: $(STAMP) ## Run the whole test suite, then ruff check and ruff format --ch
 	exit $$status
 
 # The tests that touch DynamoDB, on AWS DynamoDB Local instead of moto (KMS, SNS stay on moto).
-# Not the package and embedded-engine tests: they test what ships and moto itself.
+# Not the package, embedded-engine and AWS-fault tests: they test what ships, moto itself, and
+# our answers when AWS fails (their stand-ins for AWS replace every endpoint).
 CONFORMANCE_TESTS := tests/integration tests/e2e/test_bursts.py \
 	--deselect tests/integration/test_package.py \
 	--deselect tests/integration/test_package_runs.py \
-	--deselect tests/integration/test_embedded_engine.py
+	--deselect tests/integration/test_embedded_engine.py \
+	--deselect tests/integration/test_aws_faults.py
 conformance: $(STAMP) ## The DynamoDB tests again on AWS DynamoDB Local (installed on first use)
 	"$(VENV_PY)" scripts/dynamodb_local.py run -- "$(VENV_PY)" -m pytest $(CONFORMANCE_TESTS)
 

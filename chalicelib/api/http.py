@@ -154,8 +154,9 @@ def route(
     idempotent: bool = False,
 ) -> Callable[[Callable[[ApiRequest], Any]], Callable[..., Response]]:
     """`idempotent`: the route takes an Idempotency-Key (services/idempotency.py)."""
-    if idempotent:
+    if idempotent:  # a retry may be 409 request_in_flight, a reused key 422
         headers = (*headers, "Idempotency-Key")
+        errors = tuple(sorted({*errors, 409, 422}))
 
     def register(handler: Callable[[ApiRequest], Any]) -> Callable[..., Response]:
         REGISTRY.append(

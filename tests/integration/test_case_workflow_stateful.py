@@ -27,13 +27,12 @@ from hypothesis.stateful import (
 )
 
 from chalicelib.adapters import aws as aws_clients
-from chalicelib.adapters import tables
 from chalicelib.domain import clock
 from chalicelib.domain.actions import RESPONSE_CODES
 from chalicelib.domain.workflow import load_workflow
 from chalicelib.services import keys
 from tests.conftest import DEMO, START
-from tests.support import Api
+from tests.support import Api, fresh_tables
 
 COMPANIES = ("tencent", "jd")
 TARGETS = ("tencent", "jd", "alipay", "baidu")
@@ -70,7 +69,11 @@ class CaseWorkflow(RuleBasedStateMachine):
         self.clock = clock.FrozenClock(START)
         self._previous_clock = clock.use(self.clock)
         self._ready = False
-        self._build_world()
+        try:
+            self._build_world()
+        except BaseException:
+            self.teardown()  # Hypothesis calls teardown only for a machine that was built
+            raise
         self._ready = True
 
     # -- the world, as tests/conftest.py builds it ---------------------------------------------
@@ -84,7 +87,7 @@ class CaseWorkflow(RuleBasedStateMachine):
         # The clients outlive the emulated AWS they were made in (moto patches every client),
         # so each example reuses them: a new world costs its tables, not eight new clients.
         self.settings = config.settings()
-        tables.create_all(self.settings)
+        fresh_tables(self.settings)
         kms = aws_clients.client("kms", self.settings.region)
         key_id = kms.create_key(Description="recount stateful")["KeyMetadata"]["KeyId"]
         kms.create_alias(AliasName=self.settings.kms_key_id, TargetKeyId=key_id)
