@@ -125,6 +125,15 @@ def spend_code(pk: str, digest: str) -> bool:
         raise
 
 
+def withdraw_code(pk: str, digest: str) -> None:
+    """Removes a code that was never delivered (if it is still that one)."""
+    try:
+        Guard(pk).delete(condition=Guard.digest == digest)
+    except DeleteError as exc:
+        if not faults.condition_failed(exc):
+            raise
+
+
 # -- idempotency records ------------------------------------------------------------------------
 # `idem#<caller>#<key digest>`: while the first request runs, a claim (`ref` = the claim's id,
 # a short lease in `expires_at`); once it answered, `data` holds the answer for 24 h.

@@ -66,14 +66,16 @@ def request_code(settings: Settings, raw_phone: object, client_ip: str) -> None:
     # Recorded for unknown numbers too (with a digest no code matches), so the once-a-minute
     # rule answers alike whether or not the number is registered: no enumeration.
     day_end = _day_end(now)
+    digest = code_digest(settings.hmac_key, key, code) if status.known else "unusable"
+    day_pk = f"rate#code#{key}#{now.astimezone(SHANGHAI):%Y%m%d}"
     refused = guards.issue_code(
         f"code#{key}",
-        code_digest(settings.hmac_key, key, code) if status.known else "unusable",
+        digest,
         clock.iso(now),
         until,
         clock.iso(until),
         last_before_iso=clock.iso(now - timedelta(seconds=CODE_INTERVAL_S)),
-        day_pk=f"rate#code#{key}#{now.astimezone(SHANGHAI):%Y%m%d}",
+        day_pk=day_pk,
         per_day=CODES_PER_DAY,
         day_end=day_end,
     )
@@ -91,6 +93,9 @@ def request_code(settings: Settings, raw_phone: object, client_ip: str) -> None:
     try:
         sender(settings).send(number.e164, text, phone_key=key, masked=number.masked)
     except Exception:
+        # Nothing reached the person: neither the minute's spacing nor the day's cap is spent.
+        guards.withdraw_code(f"code#{key}", digest)
+        guards.count_back(day_pk)
         raise Problem(
             503,
             "sms_unavailable",

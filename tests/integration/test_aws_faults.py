@@ -33,6 +33,7 @@ from chalicelib.adapters import aws, faults, tables
 from chalicelib.adapters.faults import OutOfTime
 from chalicelib.api import observability
 from chalicelib.services import keys
+from tests.conftest import DEMO
 from tests.integration.helpers import (
     ACTIVE_ID,
     ACTIVE_PHONE,
@@ -558,3 +559,21 @@ def test_an_sms_whose_provider_hangs_up_is_given_back_to_retry(client, world, fr
         if g["pk"]["S"].startswith("rate#sms#")
     ]
     assert all(g["count"]["N"] == "0" for g in caps), caps
+
+
+def test_a_code_sns_could_not_send_spends_neither_the_minute_nor_the_day(
+    client, world, frozen_clock
+):
+    """SNS hangs up on the code: 503 sms_unavailable, and the person may ask again at once —
+    the code record is withdrawn and the day's count given back."""
+    api = Api(client, frozen_clock)
+    sns = aws.client("sns", world.region)
+    phone = DEMO["active"][0]
+    with endpoint(KINDS["hangs_up"]) as fake, redirected(sns, "Publish", fake.url):
+        failed = api.call("POST", "/v1/verification-codes", {"phone": phone})
+    assert failed.status_code == 503 and failed.data["code"] == "sms_unavailable", failed.body
+    guards_now = all_tables(world)[world.table_name("guards")]
+    assert not [g for g in guards_now if g["pk"]["S"].startswith("code#")]
+    assert {g["count"]["N"] for g in guards_now if g["pk"]["S"].startswith("rate#code#")} == {"0"}
+    again = api.call("POST", "/v1/verification-codes", {"phone": phone})
+    assert again.status_code == 202, again.body
