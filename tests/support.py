@@ -69,6 +69,23 @@ def local_stage_env() -> dict[str, str]:
     return {**config["environment_variables"], **config["stages"]["local"]["environment_variables"]}
 
 
+def serialised_moto_server():
+    """moto's ThreadedMotoServer (not started) answering DynamoDB one request at a time, as
+    `make run`'s does (scripts/local_servers.py); its log quiet."""
+    import importlib.util
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "local_servers.py"
+    spec = importlib.util.spec_from_file_location("recount_local_servers", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.serialise_dynamodb()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
+    return ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+
+
 def real_dynamodb_engine() -> str | None:
     """The endpoint of a real DynamoDB engine (DynamoDB Local under `make conformance`), where
     DynamoDB goes instead of moto; KMS, SNS and the rest stay emulated."""

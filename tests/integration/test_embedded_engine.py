@@ -9,38 +9,24 @@ server: 24 threads, each one conditional transaction, as 24 people filing at onc
 
 from __future__ import annotations
 
-import importlib.util
-import logging
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import serialised_moto_server
+
 BURST = 24
 FILLER = 500
 TABLE = "engine-test"
 
 
-def _local_servers():
-    spec = importlib.util.spec_from_file_location(
-        "local_servers", ROOT / "scripts/local_servers.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def serialised_moto() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    _local_servers().serialise_dynamodb()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = serialised_moto_server()
     server.start()
     host, port = server.get_host_and_port()
     try:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import subprocess
 import sys
 import zipfile
@@ -27,12 +26,11 @@ import boto3
 import pytest
 from chalice.local import LambdaEventConverter, RouteMatcher
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.server import ThreadedMotoServer
 from moto.sns.models import sns_backends
 
 from chalicelib.domain.identity import holder_check_hmac, phone_hmac
 from tests.integration.test_package import package
-from tests.support import stream_records
+from tests.support import serialised_moto_server, stream_records
 
 HERE = Path(__file__).resolve().parent
 STAGE = "dev"
@@ -58,8 +56,7 @@ def packaged(tmp_path_factory) -> tuple[dict[str, Any], Path]:
 # -- the AWS the stack would create, on moto server --------------------------------------------
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = serialised_moto_server()  # as make run's: DynamoDB one request at a time
     server.start()
     host, port = server.get_host_and_port()
     try:
