@@ -40,7 +40,7 @@ def index():
 # for what they are: work moved to where it is needed, which routes without tables never pay.
 FIRST_TABLE_REQUEST = (
     "import app, boto3; from aws_lambda_powertools import Logger, Metrics; "
-    "from chalicelib import services; services.disputes, services.cases, services.views"
+    "from chalicelib.services import cases, disputes, views"
 )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib import services
 from chalicelib.api import auth
 from chalicelib.api.http import ApiRequest, route
 from chalicelib.domain.actors import KEY_ROLES
@@ -36,8 +35,10 @@ KEY_REQUEST = {
     errors=(400, 401, 403, 413, 415, 422),
 )
 def issue_key(req: ApiRequest):
+    from chalicelib.services import keys
+
     body = req.body
-    return services.keys.issue(body.get("role", "liaison"), body.get("company"), body.get("label"))
+    return keys.issue(body.get("role", "liaison"), body.get("company"), body.get("label"))
 
 
 @route(
@@ -51,8 +52,10 @@ def issue_key(req: ApiRequest):
     errors=(401, 403, 404),
 )
 def revoke_key(req: ApiRequest):
+    from chalicelib.services import keys
+
     key_id = req.params["key_id"]
-    if not services.keys.revoke(key_id):
+    if not keys.revoke(key_id):
         raise not_found("key")
     auth.forget(key_id)
     return Response(body="", status_code=204)

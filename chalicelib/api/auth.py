@@ -12,7 +12,7 @@ import hashlib
 import time
 from typing import TYPE_CHECKING
 
-from chalicelib import config, services
+from chalicelib import config
 from chalicelib.domain import clock
 from chalicelib.domain.actors import Actor
 from chalicelib.domain.errors import Problem, unauthenticated
@@ -43,6 +43,8 @@ def person(headers: dict[str, str]) -> Actor:
 
 
 def _principal(headers: dict[str, str]) -> Principal:
+    from chalicelib.services import keys
+
     presented = bearer(headers)
     if presented is None or len(presented) > 200:
         raise unauthenticated("An API key is required")
@@ -50,10 +52,10 @@ def _principal(headers: dict[str, str]) -> Principal:
     hit = _cache.get(digest)
     if hit and hit[1] > time.monotonic():
         return hit[0]
-    principal = services.keys.authenticate(presented)
+    principal = keys.authenticate(presented)
     if principal is None:
         raise unauthenticated("The API key is unknown or revoked")
-    services.keys.record_use(principal.key_id)
+    keys.record_use(principal.key_id)
     _cache[digest] = (principal, time.monotonic() + KEY_CACHE_SECONDS)
     return principal
 

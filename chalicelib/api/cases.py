@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib import config, services
+from chalicelib import config
 from chalicelib.api.http import ApiRequest, json_response, problem_body, route
 from chalicelib.domain import clock
 from chalicelib.domain.errors import Problem
@@ -71,25 +71,31 @@ BATCH = {
 
 
 def _case_response(case, view: dict, status: int = 200) -> Response:
-    return json_response(view, status, {"ETag": services.cases.etag(case)})
+    from chalicelib.services import cases
+
+    return json_response(view, status, {"ETag": cases.etag(case)})
 
 
 def _staff_case(req: ApiRequest, role: str) -> Response:
-    case = services.cases.load_case(req.actor, req.params["case_id"])
-    view = services.views.case_view(case, load_workflow(), clock.now(), role)
-    view["history"] = services.cases.history(case.case_id, role)
+    from chalicelib.services import cases, views
+
+    case = cases.load_case(req.actor, req.params["case_id"])
+    view = views.case_view(case, load_workflow(), clock.now(), role)
+    view["history"] = cases.history(case.case_id, role)
     return _case_response(case, view)
 
 
 def _transition(req: ApiRequest, role: str) -> Response:
-    case = services.cases.take_action(
+    from chalicelib.services import cases, views
+
+    case = cases.take_action(
         config.settings(),
         req.actor,
         req.params["case_id"],
         req.body,
-        services.cases.parse_if_match(req.headers.get("if-match")),
+        cases.parse_if_match(req.headers.get("if-match")),
     )
-    return _case_response(case, services.views.case_view(case, load_workflow(), clock.now(), role))
+    return _case_response(case, views.case_view(case, load_workflow(), clock.now(), role))
 
 
 # -- the person ----------------------------------------------------------------------------
@@ -120,7 +126,9 @@ def person_action(req: ApiRequest):
     errors=(401, 404, 409),
 )
 def erase_dispute(req: ApiRequest):
-    services.disputes.erase_dispute(req.actor, req.params["dispute_id"])
+    from chalicelib.services import disputes
+
+    disputes.erase_dispute(req.actor, req.params["dispute_id"])
     return Response(body="", status_code=204)
 
 
@@ -136,7 +144,9 @@ def erase_dispute(req: ApiRequest):
     query=("state", "action_on", "overdue", "limit", "cursor"),
 )
 def liaison_queue(req: ApiRequest):
-    return services.queues.liaison_queue(config.settings(), req.actor, req.query)
+    from chalicelib.services import queues
+
+    return queues.liaison_queue(config.settings(), req.actor, req.query)
 
 
 @route(
@@ -180,19 +190,21 @@ def liaison_transition(req: ApiRequest):
     idempotent=True,
 )
 def liaison_batch(req: ApiRequest):
+    from chalicelib.services import cases, views
+
     settings, workflow, now = config.settings(), load_workflow(), clock.now()
     results = []
     for item in req.body["items"]:
         body = {k: v for k, v in item.items() if k not in ("case_id", "if_match")}
         try:
-            case = services.cases.take_action(
+            case = cases.take_action(
                 settings, req.actor, item["case_id"], body, item.get("if_match")
             )
             results.append(
                 {
                     "case_id": item["case_id"],
                     "status": 200,
-                    "case": services.views.case_view(case, workflow, now, "liaison"),
+                    "case": views.case_view(case, workflow, now, "liaison"),
                 }
             )
         except Problem as problem:
@@ -218,7 +230,9 @@ def liaison_batch(req: ApiRequest):
     query=("state", "company", "overdue", "limit", "cursor"),
 )
 def admin_cases(req: ApiRequest):
-    return services.queues.admin_cases(config.settings(), req.query)
+    from chalicelib.services import queues
+
+    return queues.admin_cases(config.settings(), req.query)
 
 
 @route(

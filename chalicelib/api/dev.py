@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib import config, services
+from chalicelib import config
 from chalicelib.api.http import ApiRequest, route
 from chalicelib.domain.errors import not_found
 from chalicelib.domain.phone import parse_mobile
@@ -22,6 +22,8 @@ bp = Blueprint(__name__)
     errors=(404, 422),
 )
 def dev_sms(req: ApiRequest):
+    from chalicelib.services import dev_inbox
+
     settings = config.settings()
     if not settings.is_local:
         raise not_found("route")
@@ -29,7 +31,6 @@ def dev_sms(req: ApiRequest):
     return {
         "phone": number.masked,
         "messages": [
-            {"to": number.e164, **message}
-            for message in services.dev_inbox.sent_to(settings, number.e164)
+            {"to": number.e164, **message} for message in dev_inbox.sent_to(settings, number.e164)
         ],
     }

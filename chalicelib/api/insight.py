@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
-from chalicelib import config, services
+from chalicelib import config
 from chalicelib.api.http import ApiRequest, json_response, route
 
 bp = Blueprint(__name__)
@@ -25,7 +25,9 @@ CSV_QUERY = ("state", "company", "overdue", "limit")
     errors=(401, 403),
 )
 def admin_stats(req: ApiRequest):
-    return services.stats.admin_stats(config.settings())
+    from chalicelib.services import stats
+
+    return stats.admin_stats(config.settings())
 
 
 @route(
@@ -39,7 +41,9 @@ def admin_stats(req: ApiRequest):
     query=("week", "company", "spikes_only"),
 )
 def admin_hotspots(req: ApiRequest):
-    return services.stats.hotspots(config.settings(), req.query)
+    from chalicelib.services import stats
+
+    return stats.hotspots(config.settings(), req.query)
 
 
 @route(
@@ -53,7 +57,9 @@ def admin_hotspots(req: ApiRequest):
     query=("week", "region", "company", "limit", "cursor"),
 )
 def admin_hotspot_cases(req: ApiRequest):
-    return services.stats.hotspot_cases(config.settings(), req.query)
+    from chalicelib.services import stats
+
+    return stats.hotspot_cases(config.settings(), req.query)
 
 
 @route(
@@ -67,7 +73,9 @@ def admin_hotspot_cases(req: ApiRequest):
     query=(*CSV_QUERY, "cursor"),
 )
 def admin_cases_csv(req: ApiRequest):
-    body, cursor = services.stats.cases_csv(config.settings(), req.query)
+    from chalicelib.services import stats
+
+    body, cursor = stats.cases_csv(config.settings(), req.query)
     headers = {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": 'attachment; filename="recount-cases.csv"',
@@ -90,7 +98,9 @@ def admin_cases_csv(req: ApiRequest):
     tag="public",
 )
 def scorecard(req: ApiRequest):
-    card = services.stats.scorecard(config.settings())
+    from chalicelib.services import stats
+
+    card = stats.scorecard(config.settings())
     return json_response(card, headers={"Cache-Control": "public, max-age=300"})
 
 
@@ -104,4 +114,6 @@ def scorecard(req: ApiRequest):
     errors=(401, 403),
 )
 def liaison_directory_status(req: ApiRequest):
-    return services.stats.directory_status(req.actor.company)
+    from chalicelib.services import stats
+
+    return stats.directory_status(req.actor.company)

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from chalice import Blueprint, Response
 
-from chalicelib import config, services
+from chalicelib import config
 from chalicelib.api.http import ApiRequest, route
 from chalicelib.domain.directory import KIND_TO_TYPE, load_directory
 from chalicelib.domain.errors import Problem, not_found
@@ -270,6 +270,8 @@ def _demo_subscribers() -> list[dict[str, Any]]:
 
 def _inbox(settings: config.Settings) -> list[dict[str, Any]]:
     """Each demo number with what the embedded AWS "sent" to it, newest first."""
+    from chalicelib.services import dev_inbox
+
     phones = []
     for subscriber in _demo_subscribers():
         try:
@@ -278,7 +280,7 @@ def _inbox(settings: config.Settings) -> list[dict[str, Any]]:
             continue
         messages = [
             {"body": m["body"], "sent_at": _shanghai(m["sent_at"])}
-            for m in services.dev_inbox.sent_to(settings, number.e164, newest_first=True)
+            for m in dev_inbox.sent_to(settings, number.e164, newest_first=True)
         ]
         phones.append(
             {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib import config, services
+from chalicelib import config
 from chalicelib.api.http import ApiRequest, json_response, route
 from chalicelib.domain.intake import KINDS, MAX_ITEMS, MAX_NOTE, REASONS
 
@@ -76,7 +76,9 @@ DISPUTE_REQUEST = {
     errors=(400, 413, 415, 422, 429, 503),
 )
 def request_verification_code(req: ApiRequest):
-    services.identity.request_code(config.settings(), req.body["phone"], req.client_ip)
+    from chalicelib.services import identity
+
+    identity.request_code(config.settings(), req.body["phone"], req.client_ip)
     return {
         "status": "accepted",
         "detail": "如果该号码可以接收短信，验证码将在1分钟内送达，5分钟内有效。",
@@ -94,8 +96,10 @@ def request_verification_code(req: ApiRequest):
     errors=(400, 401, 413, 415, 422, 429),
 )
 def open_session(req: ApiRequest):
+    from chalicelib.services import identity
+
     b = req.body
-    return services.identity.open_session(config.settings(), b["phone"], b["id_last6"], b["code"])
+    return identity.open_session(config.settings(), b["phone"], b["id_last6"], b["code"])
 
 
 @route(
@@ -111,7 +115,8 @@ def open_session(req: ApiRequest):
     idempotent=True,
 )
 def file_dispute(req: ApiRequest):
-    disputes = services.disputes
+    from chalicelib.services import disputes
+
     body = disputes.file_dispute(config.settings(), req.actor, req.body, req.idempotency)
     return json_response(body, 201, {"Location": disputes.location(body["dispute_id"])})
 
@@ -126,7 +131,9 @@ def file_dispute(req: ApiRequest):
     errors=(401,),
 )
 def list_disputes(req: ApiRequest):
-    return services.disputes.list_disputes(req.actor)
+    from chalicelib.services import disputes
+
+    return disputes.list_disputes(req.actor)
 
 
 @route(
@@ -139,4 +146,6 @@ def list_disputes(req: ApiRequest):
     errors=(401, 404),
 )
 def get_dispute(req: ApiRequest):
-    return services.disputes.get_dispute(req.actor, req.params["dispute_id"])
+    from chalicelib.services import disputes
+
+    return disputes.get_dispute(req.actor, req.params["dispute_id"])

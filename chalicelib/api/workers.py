@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalicelib import config, services
+from chalicelib import config
 from chalicelib.adapters import faults
 
 log = logging.getLogger("recount.workers")
@@ -27,8 +27,10 @@ EVENTS_STREAM_ARN = (
 
 
 def on_tick(event: Any) -> dict[str, int]:
+    from chalicelib.services import scheduler
+
     try:
-        return services.scheduler.tick(config.settings())
+        return scheduler.tick(config.settings())
     except Exception as exc:
         if faults.is_aws_fault(exc):
             # Still raised: the invocation counts as failed (alarms), Lambda tries it again
@@ -38,20 +40,24 @@ def on_tick(event: Any) -> dict[str, int]:
 
 
 def on_outbox_records(event: Any) -> dict[str, Any]:
+    from chalicelib.services import dispatcher
+
     records = list(event.to_dict().get("Records", []))
-    outcomes = services.dispatcher.dispatch_stream_records(config.settings(), records)
+    outcomes = dispatcher.dispatch_stream_records(config.settings(), records)
     # Failures live on the outbox items (retried by the scheduler): none is reported back,
     # so a bad message never blocks the shard.
     return {"batchItemFailures": [], "dispatched": len(outcomes)}
 
 
 def on_audit_records(event: Any) -> dict[str, Any]:
+    from chalicelib.services import stats
+
     records = list(event.to_dict().get("Records", []))
     settings = config.settings()
     counted = 0
     for index, record in enumerate(records):
         try:
-            counted += services.stats.aggregate_records(settings, [record])
+            counted += stats.aggregate_records(settings, [record])
         except Exception as exc:
             if not faults.is_aws_fault(exc):
                 raise  # a bug: Lambda splits the batch and parks the record that fails
