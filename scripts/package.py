@@ -22,7 +22,7 @@
    regions are `aws-cn` and `amazonaws.com.cn`) and runs cfn-lint (it applies the SAM
    transform itself) for every region in LINT_REGIONS.
 
-The IAM policy is NOT generated: it is hand-written in .chalice/policy-<stage>.json and refers
+The IAM policy is NOT generated: it is hand-written in .chalice/policy.json (both stages) and refers
 to the resources below by logical id. tests/integration/test_package.py checks both against
 each other and against the AWS calls the code really makes.
 """

@@ -125,10 +125,3 @@ def due(shard: str, now: datetime, limit: int = 100) -> list[OutboxMessage]:
     return list(
         OutboxMessage.pending.query(shard, OutboxMessage.send_after <= clock.iso(now), limit=limit)
     )
-
-
-def get(message_id: str) -> OutboxMessage | None:
-    try:
-        return OutboxMessage.get(message_id, consistent_read=True)
-    except OutboxMessage.DoesNotExist:
-        return None

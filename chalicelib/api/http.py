@@ -18,7 +18,7 @@ from chalicelib.adapters import aws, faults
 from chalicelib.api import schema as body_schema
 from chalicelib.api.auth import AUTHENTICATORS
 from chalicelib.domain.actors import Actor
-from chalicelib.domain.errors import FieldError, Problem, service_unavailable, validation_failed
+from chalicelib.domain.errors import Problem, service_unavailable, validation_failed
 
 log = logging.getLogger("recount.api")
 
@@ -241,7 +241,3 @@ def _once(
     answer = idempotency.Answer(response.status_code, json.loads(response.body), kept)
     idempotency.finish(begun, answer, clock.now())
     return response
-
-
-def field_error(field: str, message: str) -> Problem:
-    return validation_failed([FieldError(field, message)])

@@ -5,8 +5,8 @@ in a moto world), and the packaged SAM template passes cfn-lint.
 The policy check is empirical: every botocore call the service makes during the flow is
 recorded (a transaction counts as the item actions IAM checks: PutItem, UpdateItem,
 DeleteItem, ConditionCheckItem), mapped to IAM (action, table, index), and compared, both
-ways, with what .chalice/policy-<stage>.json grants. A new call in the code fails here until the
-policy names it; a grant no flow needs fails here until it is removed.
+ways, with what .chalice/policy.json (both stages' policy) grants. A new call in the code fails
+here until the policy names it; a grant no flow needs fails here until it is removed.
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ package = _load_package_module()
 
 
 def policy(stage: str) -> dict[str, Any]:
-    return json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+    """Both deployed stages use one policy: it names resources by logical id in their stack."""
+    name = package.chalice_config()["stages"][stage]["iam_policy_file"]
+    return json.loads((ROOT / ".chalice" / name).read_text())
 
 
 # -- recording the AWS calls the service makes -----------------------------------------------
@@ -501,11 +503,11 @@ def test_the_policy_grants_exactly_the_calls_the_code_makes(client, world, froze
         missing = sorted(used - granted, key=str)
         unused = sorted(granted - used, key=str)
         assert not missing, (
-            f".chalice/policy-{stage}.json lacks what the code does (action, table, index): "
+            f".chalice/policy.json ({stage}) lacks what the code does (action, table, index): "
             f"{missing}"
         )
         assert not unused, (
-            f".chalice/policy-{stage}.json grants what no flow uses (action, table, index): "
+            f".chalice/policy.json ({stage}) grants what no flow uses (action, table, index): "
             f"{unused}"
         )
 
@@ -535,8 +537,9 @@ def test_the_policy_has_no_wildcards_beyond_what_aws_requires(stage):
     assert secrets["Resource"] == [{"Ref": "HmacKeySecret"}, {"Ref": "TokenKeysSecret"}]
 
 
-def test_dev_and_prod_policies_differ_only_by_stage():
-    assert policy("dev") == policy("prod")  # both name resources by logical id in their stack
+def test_dev_and_prod_share_one_policy():
+    stages = package.chalice_config()["stages"]
+    assert stages["dev"]["iam_policy_file"] == stages["prod"]["iam_policy_file"] == "policy.json"
 
 
 # -- the packaged template passes cfn-lint ------------------------------------------------------
