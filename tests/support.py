@@ -63,10 +63,18 @@ def last_code(phone: str) -> str:
 STAGE_CONFIG = Path(__file__).resolve().parents[1] / ".chalice" / "config.json"
 
 
-def local_stage_env() -> dict[str, str]:
-    """The `local` stage's variables from .chalice/config.json."""
+def stage_names() -> list[str]:
+    return list(json.loads(STAGE_CONFIG.read_text())["stages"])
+
+
+def stage_variables(stage: str) -> dict[str, str]:
+    """A stage's variables from .chalice/config.json: the top-level ones and the stage's own."""
     config = json.loads(STAGE_CONFIG.read_text())
-    return {**config["environment_variables"], **config["stages"]["local"]["environment_variables"]}
+    return {**config["environment_variables"], **config["stages"][stage]["environment_variables"]}
+
+
+def local_stage_env() -> dict[str, str]:
+    return stage_variables("local")
 
 
 def serialised_moto_server():

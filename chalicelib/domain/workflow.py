@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chalicelib.domain import advice
+from chalicelib.domain import advice, sms_text
 from chalicelib.domain.errors import Problem
 
 ACTORS = ("user", "liaison", "operator", "scheduler")
@@ -32,7 +32,6 @@ PARAMS = (
     "target_company",
 )
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "workflows" / "case_workflow.yaml"
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "sms"
 
 
 class WorkflowError(ValueError):
@@ -316,7 +315,7 @@ def parse_workflow(data: Any, path: Path) -> Workflow:
             company_clock=bool(spec.get("company_clock", False)),
         )
     timer_names = set(timers)
-    templates = {p.name.removesuffix(".txt.j2") for p in TEMPLATE_DIR.glob("*.txt.j2")}
+    templates = set(sms_text.template_names())
 
     def effect(spec: dict, key: str) -> Effect:
         to = r.name(spec["to"], f"{key}.to")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain import sms_lint, sms_rules, sms_text
+from chalicelib.domain import sms_rules, sms_text
 from chalicelib.domain.directory import load_directory
-from chalicelib.domain.sms_lint import lint_template
+from tests import sms_lint
+from tests.sms_lint import lint_template
 
 NAMES = sms_text.template_names()
 LONGEST = sms_lint.longest_variables()

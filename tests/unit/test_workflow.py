@@ -15,9 +15,9 @@ import yaml
 
 from chalicelib.domain.directory import DEADLINE_KEYS
 from chalicelib.domain.errors import Problem
+from chalicelib.domain.sms_text import TEMPLATE_DIR
 from chalicelib.domain.workflow import (
     DEFAULT_PATH,
-    TEMPLATE_DIR,
     Duration,
     Workflow,
     WorkflowError,

@@ -1,4 +1,5 @@
 """The SMS template linter (SPEC §7; BACKGROUND "SMS in mainland China"). Pure: no AWS.
+Test tooling, not shipped in the Lambda: tests/unit/test_sms_lint.py runs it.
 
 Every template is rendered with the LONGEST legal variables (the longest company name in the
 directory, full-length case and dispute ids, three-digit counts, the longest hotline) behind
@@ -15,7 +16,6 @@ every follow-up, and only known variables — never the person's or a liaison's 
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -28,11 +28,9 @@ import jinja2.meta
 from chalicelib.domain import ids, sms_rules, sms_text
 from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.identity import new_code
+from tests.support import stage_names, stage_variables
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_DIR = ROOT / "templates" / "sms"
-STAGE_CONFIG = ROOT / ".chalice" / "config.json"
-SUFFIX = ".txt.j2"
+TEMPLATE_DIR, SUFFIX = sms_text.TEMPLATE_DIR, sms_text.SUFFIX
 
 CODE_TEMPLATE = "verification_code"
 # Messages about a whole dispute: they carry the dispute id (the digest names a case too).
@@ -124,13 +122,9 @@ _SERVICE = (
 
 
 # -- the longest legal variables --------------------------------------------------------------
-def stage_signatures(path: Path = STAGE_CONFIG) -> dict[str, str]:
-    """Each stage's 【signature】 from .chalice/config.json."""
-    config = json.loads(path.read_text(encoding="utf-8"))
-    return {
-        stage: spec["environment_variables"]["RECOUNT_SMS_SIGNATURE"]
-        for stage, spec in config["stages"].items()
-    }
+def stage_signatures() -> dict[str, str]:
+    """Each stage's 【signature】, as .chalice/config.json gives the stage."""
+    return {stage: stage_variables(stage)["RECOUNT_SMS_SIGNATURE"] for stage in stage_names()}
 
 
 def _units(text: str) -> int:
@@ -138,8 +132,8 @@ def _units(text: str) -> int:
     return sum(2 if ord(c) > 0xFFFF else 1 for c in text)
 
 
-def longest_signature(path: Path = STAGE_CONFIG) -> str:
-    return max(stage_signatures(path).values(), key=_units)
+def longest_signature() -> str:
+    return max(stage_signatures().values(), key=_units)
 
 
 def longest_variables(directory: Directory | None = None) -> dict[str, Any]:
