@@ -36,6 +36,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters import aws
 from chalicelib.config import Settings
+from chalicelib.domain import timers
 
 log = logging.getLogger("recount.stats")
 
@@ -61,8 +62,8 @@ def _ddb(settings: Settings) -> Any:
 
 
 def shard_of(case_id: str) -> int:
-    # Stable across processes (unlike hash()); one case's events always hit the same shard.
-    return sum(case_id.encode()) % COUNTER_SHARDS
+    # One case's events always hit the same counter shard.
+    return int(timers.shard_for(case_id, COUNTER_SHARDS))
 
 
 def plain(image: Mapping[str, Any]) -> dict[str, Any]:

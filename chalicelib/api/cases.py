@@ -10,22 +10,25 @@ from chalice import Blueprint, Response
 from chalicelib import config
 from chalicelib.api.http import ApiRequest, json_response, problem_body, route
 from chalicelib.domain import clock
+from chalicelib.domain.actions import TEXT_LIMITS
 from chalicelib.domain.errors import Problem
+from chalicelib.domain.intake import MAX_COUNT
 from chalicelib.domain.workflow import PARAMS, load_workflow
 
 bp = Blueprint(__name__)
 
-TEXT = {
-    "type": ["string", "null"],
-    "maxLength": 1000,
-    "description": "Free text; a mobile or ID number in it is stored masked (138****8000)",
-}
-COUNT = {"type": ["integer", "null"], "minimum": 0, "maximum": 999}
+
+def _text(field: str) -> dict:
+    return {
+        "type": ["string", "null"],
+        "maxLength": TEXT_LIMITS[field],
+        "description": "Free text; a mobile or ID number in it is stored masked (138****8000)",
+    }
+
+
+COUNT = {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_COUNT}
 FIELD_SCHEMAS = {
-    "message": TEXT,
-    "statement": TEXT,
-    "note": TEXT,
-    "internal_note": TEXT,
+    **{field: _text(field) for field in TEXT_LIMITS},
     "response_code": {"type": ["string", "null"], "maxLength": 40},
     "accounts_affected": COUNT,
     "new_count": COUNT,

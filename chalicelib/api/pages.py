@@ -21,7 +21,6 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from chalice import Blueprint, Response
 
@@ -31,6 +30,7 @@ from chalicelib.domain.directory import KIND_TO_TYPE, load_directory
 from chalicelib.domain.errors import Problem, not_found
 from chalicelib.domain.insight import MIN_PUBLIC_CASES
 from chalicelib.domain.phone import parse_mobile
+from chalicelib.domain.workdays import SHANGHAI
 
 if TYPE_CHECKING:
     import jinja2
@@ -43,7 +43,6 @@ ASSET_DIR = TEMPLATE_DIR / "assets"
 # Where `make run` writes the demo numbers; /dev/inbox (stage local only) lists them.
 DEMO_FILE_ENV = "RECOUNT_DEMO_FILE"
 DEFAULT_DEMO_FILE = ROOT / ".local" / "demo.json"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

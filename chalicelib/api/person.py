@@ -6,7 +6,7 @@ from chalice import Blueprint
 
 from chalicelib import config
 from chalicelib.api.http import ApiRequest, json_response, route
-from chalicelib.domain.intake import KINDS, MAX_ITEMS, MAX_NOTE, REASONS
+from chalicelib.domain.intake import KINDS, MAX_COUNT, MAX_ITEMS, MAX_NOTE, REASONS
 
 bp = Blueprint(__name__)
 
@@ -41,8 +41,8 @@ DISPUTE_ITEM = {
     "required": ["company", "reported_count", "expected_count", "reason"],
     "properties": {
         "company": {"type": "string", "maxLength": 32},
-        "reported_count": {"type": "integer", "minimum": 0, "maximum": 999},
-        "expected_count": {"type": "integer", "minimum": 0, "maximum": 999},
+        "reported_count": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
+        "expected_count": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
         "reason": {"type": "string", "enum": list(REASONS)},
         "note": {
             "type": ["string", "null"],
