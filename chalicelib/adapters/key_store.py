@@ -8,8 +8,17 @@ from chalicelib.adapters import faults
 from chalicelib.adapters.tables import ApiKey
 
 
-def put(item: ApiKey) -> None:
-    item.save(condition=ApiKey.key_id.does_not_exist())
+def create(
+    key_id: str, role: str, company: str | None, digest: str, label: str | None, created_at: str
+) -> None:
+    ApiKey(
+        key_id,
+        role=role,
+        company=company,
+        secret_digest=digest,
+        label=label,
+        created_at=created_at,
+    ).save(condition=ApiKey.key_id.does_not_exist())
 
 
 def get(key_id: str) -> ApiKey | None:

@@ -44,3 +44,13 @@ class SnsSmsSender:
 
 def sender(settings: Settings) -> SmsSender:
     return SnsSmsSender(settings)
+
+
+def dev_sent_to(phone_key: str, *, newest_first: bool = False) -> list[dict[str, str]]:
+    """Stage `local` only: what the embedded AWS "sent" to a number, oldest first."""
+    from chalicelib.adapters.tables import DevSms
+
+    return [
+        {"body": m.body, "sent_at": m.sent_at.split("#")[0], "message_id": m.message_id}
+        for m in DevSms.query(phone_key, consistent_read=True, scan_index_forward=not newest_first)
+    ]

@@ -7,7 +7,6 @@ import secrets
 from dataclasses import dataclass
 
 from chalicelib.adapters import key_store
-from chalicelib.adapters.tables import ApiKey
 from chalicelib.domain import clock, ids
 from chalicelib.domain.actors import KEY_ROLES
 from chalicelib.domain.directory import load_directory
@@ -38,16 +37,7 @@ def issue(role: str, company: str | None, label: str | None = None) -> dict:
     key_id = ids.new_key_id()
     secret = secrets.token_urlsafe(32)
     created = clock.iso(clock.now())
-    key_store.put(
-        ApiKey(
-            key_id,
-            role=role,
-            company=company,
-            secret_digest=secret_digest(secret),
-            label=label,
-            created_at=created,
-        )
-    )
+    key_store.create(key_id, role, company, secret_digest(secret), label, created)
     return {
         "key_id": key_id,
         "key": f"{PREFIX}_{key_id}_{secret}",
