@@ -14,11 +14,11 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.adapters import aws, faults
 from chalicelib.api import schema as body_schema
 from chalicelib.api.auth import AUTHENTICATORS
 from chalicelib.domain.actors import Actor
 from chalicelib.domain.errors import Problem, service_unavailable, validation_failed
+from chalicelib.services import aws_health
 
 log = logging.getLogger("recount.api")
 
@@ -167,7 +167,7 @@ def route(
             request = bp.current_request
             try:
                 # Every AWS call this request makes, authentication's too, shares one budget.
-                with aws.request_budget():
+                with aws_health.request_budget():
                     lower = {k.lower(): v for k, v in (request.headers or {}).items()}
                     # Who is asking comes first: a stranger learns nothing from our validation.
                     actor = AUTHENTICATORS[auth](lower) if auth is not None else None
@@ -192,12 +192,12 @@ def route(
             except Problem as problem:
                 return problem_response(problem)
             except Exception as exc:
-                if faults.is_aws_fault(exc):
+                if aws_health.is_aws_fault(exc):
                     # Not a bug: AWS failed us. Each change of state is one transaction, so the
                     # caller may simply send the same request again.
                     log.error(
                         "aws_unavailable",
-                        extra={"route": f"{method} {path}", "error": faults.describe(exc)},
+                        extra={"route": f"{method} {path}", "error": aws_health.describe(exc)},
                     )
                     return problem_response(service_unavailable())
                 # A bug, never the caller's input: log without the request (it may hold a number).

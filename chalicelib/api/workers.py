@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from chalicelib import config
-from chalicelib.adapters import faults
+from chalicelib.services import aws_health
 
 log = logging.getLogger("recount.workers")
 
@@ -32,10 +32,10 @@ def on_tick(event: Any) -> dict[str, int]:
     try:
         return scheduler.tick(config.settings())
     except Exception as exc:
-        if faults.is_aws_fault(exc):
+        if aws_health.is_aws_fault(exc):
             # Still raised: the invocation counts as failed (alarms), Lambda tries it again
             # and the next tick comes within a minute; a repeated sweep does nothing twice.
-            log.error("aws_unavailable", extra={"error": faults.describe(exc)})
+            log.error("aws_unavailable", extra={"error": aws_health.describe(exc)})
         raise
 
 
@@ -59,13 +59,13 @@ def on_audit_records(event: Any) -> dict[str, Any]:
         try:
             counted += stats.aggregate_records(settings, [record])
         except Exception as exc:
-            if not faults.is_aws_fault(exc):
+            if not aws_health.is_aws_fault(exc):
                 raise  # a bug: Lambda splits the batch and parks the record that fails
             # Lambda delivers this record and every later one again, in order; an event
             # counted meanwhile is skipped by its marker.
             log.error(
                 "aws_unavailable",
-                extra={"error": faults.describe(exc), "records_left": len(records) - index},
+                extra={"error": aws_health.describe(exc), "records_left": len(records) - index},
             )
             return {"batchItemFailures": batch_item_failures(records[index:]), "counted": counted}
     return {"batchItemFailures": [], "counted": counted}
