@@ -1,4 +1,4 @@
-"""Benchmark: what one scheduler sweep costs at 1k and 10k cases with the same 50 due (SPEC §8).
+"""Benchmark: one scheduler sweep at 1k and 10k cases with the same 50 due (docs/design.md §8).
 
     python scripts/bench_sweep.py            # 1 000 and 10 000 cases, 50 due
     python scripts/bench_sweep.py 500 5000 --due 20   # other sizes and due set

@@ -1,4 +1,4 @@
-"""`make run`: the whole recount service on this machine (SPEC §9).
+"""`make run`: the whole recount service on this machine (docs/design.md §9).
 
 1. starts moto server on 127.0.0.1 as the embedded AWS (MOTO_PORT, default 5001), its
    DynamoDB serialised (scripts/local_servers.py);

@@ -523,7 +523,7 @@ def alarm_resources(stage: str, settings) -> dict[str, Any]:
             Threshold={"Ref": "SmsSpendAlarmUsd"},
         ),
         "Api5xxAlarm": _alarm(
-            "The API answered 5xx (SPEC: no 5xx for any input): a bug or an AWS fault",
+            "The API answered 5xx (docs/design.md §6: no 5xx for any input): a bug or an AWS fault",
             Namespace="AWS/ApiGateway",
             MetricName="5XXError",
             Dimensions=[

@@ -1,4 +1,4 @@
-"""The SMS template linter (SPEC §7; BACKGROUND "SMS in mainland China"). Pure: no AWS.
+"""The SMS template linter (docs/design.md §7; BACKGROUND "SMS in mainland China"). Pure: no AWS.
 Test tooling, not shipped in the Lambda: tests/unit/test_sms_lint.py runs it.
 
 Every template is rendered with the LONGEST legal variables (the longest company name in the
@@ -48,7 +48,7 @@ VARIABLES = frozenset(
     {"case_id", "dispute_id", "company", "hotline", "case_count", "count", "code"}
 )
 PHONE_VARIABLES = frozenset({"hotline"})
-# Free text written by the person or a liaison: never a template variable (SPEC §7).
+# Free text written by the person or a liaison: never a template variable (docs/design.md §7).
 USER_TEXT = frozenset(
     {"note", "message", "statement", "internal_note", "response", "reason", "text", "body"}
 )

@@ -219,7 +219,7 @@ class OutboxMessage(_Model):
 class Guard(_Model):
     """Small records that guard the flows, each with its own expiry.
 
-    pk prefixes: `code#` verification code, `rate#` counters, `fail#` failed sign-ins,
+    pk prefixes: `code#` verification code (with its tries), `rate#` counters,
     `open#` the one open case per number × company, `idem#` idempotency records,
     `holder#` the verified holder's encrypted number.
     """

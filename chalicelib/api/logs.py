@@ -1,6 +1,6 @@
 """Logging set-up. Library loggers are held at INFO: at DEBUG botocore logs request
 parameters (SNS PhoneNumber, KMS Plaintext) and PynamoDB logs item contents — a number in a
-log line is a breach of SPEC §8, whatever the Lambda's log level."""
+log line is a breach of docs/design.md §8, whatever the Lambda's log level."""
 
 from __future__ import annotations
 

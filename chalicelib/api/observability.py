@@ -19,7 +19,7 @@ service knows about them:
 
 `count()` is the port for anything else: domain-free, it only adds to this invocation's metrics.
 
-Privacy (SPEC §8): no code path should log a number or ID digits; as a safety net every string
+Privacy (docs/design.md §8): no code should log a number or ID digits; as a safety net every string
 in a log record is scrubbed of mainland mobile numbers and of stand-alone six-character
 ID-tail / code shapes before it is written, and the record is marked `"redacted": true`.
 """

@@ -1,4 +1,4 @@
-"""The company/carrier directory (SPEC §5), loaded from workflows/directory.yaml.
+"""The company/carrier directory (docs/design.md §5), loaded from workflows/directory.yaml.
 
 Domain layer: pure Python, no AWS. The file is validated strictly when loaded, because a typo
 in a data file would otherwise surface as wrong advice in front of a person; every error names
@@ -34,7 +34,7 @@ DEADLINE_KEYS = (
     "fraud_acknowledge_working_days",
     "fraud_respond_working_days",
 )
-# A dispute's `kind` decides which entries it may name (SPEC §3).
+# A dispute's `kind` decides which entries it may name (docs/design.md §3).
 KIND_TO_TYPE = {"accounts": "company", "sim_cards": "carrier"}
 # Steps are shown on a phone screen and may be quoted in SMS; keep them short.
 MAX_STEP_CHARS = 60
@@ -482,7 +482,7 @@ class _Validator:
                 )
             )
 
-        # The 二次号码焕新 route belongs to carriers only (SPEC §5).
+        # The 二次号码焕新 route belongs to carriers only (docs/design.md §5).
         renewal_where = _join(where, "number_renewal")
         renewal_node = m.get("number_renewal")
         if entry_type == "carrier" and renewal_node is None:

@@ -1,5 +1,5 @@
 """Personal numbers typed into free text (notes, statements, liaison messages) are masked before
-the text is stored or shown: SPEC §8 allows no plain number or ID digits in any table.
+the text is stored or shown: docs/design.md §8 allows no plain number or ID digits in any table.
 
 People write "我的号码138 0013 8000被别人注册了" into a note; a liaison pastes a number into a
 reply. The text keeps its meaning ("138****8000") and loses the digits that identify someone:

@@ -60,7 +60,7 @@ def encoding(text: str) -> str:
 
 
 def segments(text: str) -> int:
-    """Billed segments: GSM-7 160/153 septets, UCS-2 70/67 characters (SPEC §7)."""
+    """Billed segments: GSM-7 160/153 septets, UCS-2 70/67 characters (docs/design.md §7)."""
     if encoding(text) == "gsm7":
         units = sum(2 if c in _GSM_EXTENDED else 1 for c in text)
         single, multi = 160, 153

@@ -1,4 +1,4 @@
-"""Taking actions on cases (SPEC §4): one engine decision, one transaction, any actor."""
+"""Taking actions on cases (docs/design.md §4): one engine decision, one transaction, any actor."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sends the SMS outbox (SPEC §7): claim, send once, record — from the outbox stream at once,
+"""Sends the SMS outbox (docs/design.md §7): claim, send once, record — from its stream at once,
 and from the scheduler as the backstop for anything due, deferred or whose claimer died.
 
 The one window where a duplicate is unavoidable: the provider accepted a message and the

@@ -1,4 +1,4 @@
-"""Filing and reading disputes (SPEC §3, §6): one filing, one DynamoDB write request."""
+"""Filing and reading disputes (docs/design.md §3, §6): one filing, one DynamoDB write request."""
 
 from __future__ import annotations
 
@@ -184,7 +184,7 @@ def list_disputes(actor: Actor) -> dict:
 
 
 def erase_dispute(actor: Actor, dispute_id: str) -> None:
-    """PIPL Art. 47: the person may erase a settled dispute at once (SPEC §8)."""
+    """PIPL Art. 47: the person may erase a settled dispute at once (docs/design.md §8)."""
     dispute = _owned_dispute(actor, dispute_id)
     workflow = load_workflow()
     cases = case_store.get_cases(dispute.case_ids)

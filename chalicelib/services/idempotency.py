@@ -1,4 +1,4 @@
-"""Idempotency-Key (SPEC §6): a request sent again with the same key runs once.
+"""Idempotency-Key (docs/design.md §6): a request sent again with the same key runs once.
 
 The first request claims the key (a short lease); its retries meanwhile get 409
 `request_in_flight` with Retry-After, and once it answered they get that answer again for

@@ -1,4 +1,4 @@
-"""Proving a person holds a number: verification codes and sessions (SPEC §6, person)."""
+"""Proving a person holds a number: verification codes and sessions (docs/design.md §6, person)."""
 
 from __future__ import annotations
 

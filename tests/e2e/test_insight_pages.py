@@ -1,4 +1,4 @@
-"""Operator insight in a real browser (SPEC §1, §6; issue 8): ten people of one city dispute
+"""Operator insight in a browser (docs/design.md §1, §6; issue 8): ten people of one city dispute
 their Kuaishou counts and three of them their Douyin counts, through the HTTP API; the
 companies answer, one person reopens and an operator settles it. Then the public scorecard
 shows Kuaishou's figures (10 cases behind each) and withholds Douyin's (3), and the operator

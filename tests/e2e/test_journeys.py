@@ -1,4 +1,4 @@
-"""The three people of SPEC §1 in a real browser: the person files a dispute and sees next
+"""The three people of docs/design.md §1 in a real browser: the person files a dispute and sees next
 steps; the liaison responds in the console (after losing a race to a colleague); the person
 confirms; the operator sees it on the dashboard and settles an escalation. Every page is
 screenshotted at 375 px and 1280 px and checked with axe-core."""

@@ -1,4 +1,4 @@
-"""Who may call what (SPEC §1, §6): every route × every kind of caller, one explicit table.
+"""Who may call what (docs/design.md §1, §6): every route × every caller, one explicit table.
 
 The routes come from `app.routes` (blueprints included), so a new route without a row here
 fails `test_every_route_has_a_row`. Each cell sends a body that would succeed for the
@@ -92,7 +92,7 @@ EXPECTED: dict[tuple[str, str], tuple[int | str, ...]] = {
         (401, 401, 401, 401, 403, 403, 201, 401, 401),
     ("DELETE", "/v1/admin/liaison-keys/{key_id}"):
         (401, 401, 401, 401, 403, 403, 204, 401, 401),
-    # SPEC §6 operator routes; their rows apply as soon as the routes exist
+    # docs/design.md §6 operator routes; their rows apply as soon as the routes exist
     ("GET", "/v1/admin/stats"):
         (401, 401, 401, 401, 403, 403, 200, 401, 401),
     ("GET", "/v1/admin/hotspots"):

@@ -1,4 +1,4 @@
-"""When AWS itself fails (SPEC §6, §12): 503 `service_unavailable` with `Retry-After`, within
+"""When AWS fails (docs/design.md §6, §12): 503 `service_unavailable` with `Retry-After`, within
 API Gateway's 29 s, nothing half-written.
 
 Faults come from a loopback stand-in for AWS (`FaultyEndpoint`, 127.0.0.1 only) that refuses

@@ -1,4 +1,4 @@
-"""Acting on cases through the API (SPEC §4, §6, §8): what each action needs, where it leads,
+"""Acting on cases over HTTP (docs/design.md §4, §6, §8): what each action needs, where it leads,
 who sees what, the liaison's queue and batch, erasure, and what a warm transition costs."""
 
 from __future__ import annotations
@@ -228,7 +228,7 @@ def test_confirm_resolves_on_the_expected_count_and_escalates_otherwise(desk: De
 
 
 def test_settling_a_long_case_puts_the_ttl_on_every_one_of_its_events(desk: Desk):
-    """SPEC §8 retention: more events than the settling transaction has room for (a case that
+    """docs/design.md §8 retention: more events than the settling transaction holds (a case that
     went back and forth for months) all expire with the case."""
     _, ids = desk.file("tencent")
     case_id = ids["tencent"]
@@ -535,7 +535,7 @@ def test_erasing_a_settled_dispute_keeps_only_a_bare_audit_trail(desk: Desk):
 
 
 def test_erasure_leaves_nothing_that_ties_the_number_to_the_dispute(desk: Desk):
-    """SPEC §8: the audit trail keeps no number, and nothing else keeps the dispute either."""
+    """docs/design.md §8: the audit trail keeps no number, and nothing else keeps the dispute."""
     dispute_id, ids = settle_for_erasure(desk)
     assert (
         desk.api.call("DELETE", f"/v1/disputes/{dispute_id}", token=desk.person()).status_code

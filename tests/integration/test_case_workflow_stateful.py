@@ -1,4 +1,4 @@
-"""The case workflow under random use (SPEC §4): a Hypothesis state machine drives the person,
+"""The case workflow at random (docs/design.md §4): a Hypothesis state machine drives the person,
 the liaisons and an operator through the HTTP API on a two-company dispute, allowed actions
 and forbidden ones alike, and after every step compares the service with the workflow table:
 

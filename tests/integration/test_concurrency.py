@@ -1,4 +1,4 @@
-"""Two writers on one case (SPEC §6): `version` is the ETag, a stale If-Match is 412, and a race
+"""Two writers, one case (docs/design.md §6): `version` is the ETag, a stale If-Match is 412, a race
 that slips past the If-Match check still loses on the DynamoDB condition, leaving only the
 winner's change, event and SMS behind."""
 

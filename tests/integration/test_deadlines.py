@@ -1,4 +1,4 @@
-"""Deadlines and timers end to end (SPEC §4, issue 5): cases filed through the API walk through
+"""Deadlines and timers end to end (docs/design.md §4, issue 5): cases filed over HTTP walk through
 every timer on the frozen clock, swept by the real scheduler tick.
 
 Every deadline below is worked out by hand in China working days (Asia/Shanghai): a

@@ -1,4 +1,4 @@
-"""The SMS outbox dispatcher under faults (SPEC §7), against moto's DynamoDB, SNS and KMS.
+"""The SMS outbox dispatcher under faults (docs/design.md §7), against moto's DynamoDB, SNS and KMS.
 
 Provider faults come from an SmsSender test double passed as `sms=` (in front of the real SNS
 sender, so what is finally sent is what moto's SNS recorded). Store faults come from a botocore

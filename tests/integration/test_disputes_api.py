@@ -1,4 +1,4 @@
-"""Filing and reading disputes over HTTP (SPEC §3, §6): cases, triage, the one-open-case rule,
+"""Filing and reading disputes over HTTP (docs/design.md §3, §6): cases, triage, one-open-case rule,
 idempotency, ownership and authentication; what is stored is read back with boto3 scans."""
 
 from __future__ import annotations

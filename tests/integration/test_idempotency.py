@@ -1,4 +1,4 @@
-"""Idempotency-Key on every POST that changes something (SPEC §6, issue 13): a retry replays
+"""Idempotency-Key on every POST that changes state (docs/design.md §6, issue 13): a retry replays
 the first answer, headers included; the key with another request is 422; a key whose first
 request is still running is 409 `request_in_flight` with Retry-After; a failed request gives
 its key back. (The parallel bursts are in tests/e2e/test_bursts.py.)"""

@@ -1,4 +1,4 @@
-"""Proving a person holds a number (SPEC §6, person): verification codes and sessions, over
+"""Proving a person holds a number (docs/design.md §6): verification codes and sessions, over
 HTTP against moto, with a frozen clock."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SPEC §8 on the real log output (issue 7): what the Lambda writes to stdout — Powertools JSON log
+"""docs/design.md §8 on the real log output (issue 7): the Lambda's stdout — Powertools JSON log
 lines and CloudWatch EMF metric blobs — carries no phone number, no ID digits and no
 verification code, through API flows with failures, the scheduler and both stream handlers.
 

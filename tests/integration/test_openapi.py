@@ -1,4 +1,4 @@
-"""GET /openapi.json is the real description of every route; health and /dev/sms (SPEC §6, §9)."""
+"""GET /openapi.json truly describes every route; health and /dev/sms (docs/design.md §6, §9)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The HTML pages and their assets through Chalice's test client (no browser): zh-CN, strict
 security headers, no inline or foreign script, /dev/inbox only in stage local, and the
-directory route the dispute form is built from (SPEC §1, §6 pages, §9)."""
+directory route the dispute form is built from (docs/design.md §1, §6 pages, §9)."""
 
 from __future__ import annotations
 

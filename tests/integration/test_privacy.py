@@ -1,4 +1,4 @@
-"""SPEC §8: numbers never in plain text in a table or a log line; ID digits never stored.
+"""docs/design.md §8: numbers never in plain text in a table or a log line; ID digits never stored.
 
 Runs the person's flows end to end (codes, sign-ins with failures and a lock-out, several
 disputes, idempotent replays, reads), then reads every item of every table and every log

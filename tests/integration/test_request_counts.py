@@ -1,4 +1,4 @@
-"""What filing a dispute costs in DynamoDB requests (SPEC §7: one transaction; §8: no Scan).
+"""What a filing costs in DynamoDB requests (docs/design.md §3: one transaction; §8: no Scan).
 
 A botocore `before-call.dynamodb` hook on every client PynamoDB uses counts each operation the
 service sends while one request is served."""

@@ -1,4 +1,4 @@
-"""The goals of issue 4 on one scripted lifecycle of a 3-company dispute (SPEC §7).
+"""The goals of issue 4 on one scripted lifecycle of a 3-company dispute (docs/design.md §7).
 
 The scenario lives once, in scripts/bench_sms.py (`run_lifecycle`), which `make bench` prints;
 this test runs it in the conftest moto world and asserts on what moto's SNS recorded: only

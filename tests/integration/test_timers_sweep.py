@@ -1,4 +1,4 @@
-"""The timer sweep (SPEC §8, issue 5): overlapping sweeps and stale index reads fire each timer
+"""The timer sweep (docs/design.md §8, issue 5): overlapping sweeps and stale reads fire each timer
 once, and a sweep's DynamoDB requests follow what is due, not the size of the table.
 
 Cases are seeded straight into DynamoDB by `seed_cases` from scripts/bench_sweep.py (loaded by

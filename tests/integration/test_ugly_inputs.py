@@ -1,4 +1,4 @@
-"""Hostile and careless input to every route that takes a body (SPEC §6): never a 5xx, always
+"""Hostile and careless input to every route with a body (docs/design.md §6): never a 5xx, always
 an RFC 9457 problem with a stable code, and stored disputes untouched by whatever is refused."""
 
 from __future__ import annotations

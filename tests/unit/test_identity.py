@@ -1,4 +1,4 @@
-"""Keyed hashes, ID-digit normalisation, codes and session tokens (SPEC §6, §8).
+"""Keyed hashes, ID-digit normalisation, codes and session tokens (docs/design.md §6, §8).
 
 Pure domain tests: no AWS, no moto.
 """

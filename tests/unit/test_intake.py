@@ -1,4 +1,4 @@
-"""Dispute intake (SPEC §3): what a filing may contain, and triage, with the real directory.
+"""Dispute intake (docs/design.md §3): what a filing may hold, and triage, with the real directory.
 
 Pure domain tests: no AWS, no moto.
 """

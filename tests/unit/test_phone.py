@@ -1,4 +1,4 @@
-"""Mainland mobile numbers (SPEC §6): parsing to E.164, rejection as a 422, masking.
+"""Mainland mobile numbers (docs/design.md §6): parsing to E.164, rejection as a 422, masking.
 
 Pure domain tests: no AWS, no moto.
 """

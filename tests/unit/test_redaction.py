@@ -1,4 +1,4 @@
-"""Numbers typed into free text are masked before they are stored (SPEC §8). Pure domain."""
+"""Numbers typed into free text are masked before storing (docs/design.md §8). Pure domain."""
 
 from __future__ import annotations
 

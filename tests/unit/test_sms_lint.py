@@ -1,4 +1,4 @@
-"""The SMS template linter (SPEC §7) and the segment counter it relies on.
+"""The SMS template linter (docs/design.md §7) and the segment counter it relies on.
 
 Every template in templates/sms/ passes with the longest legal variables and the longest stage
 signature; each rule is shown to catch a bad template written inline. Pure: no AWS, no moto.

@@ -1,4 +1,4 @@
-"""SMS templates (SPEC §7): every template renders under StrictUndefined, carries the signature,
+"""SMS templates (docs/design.md §7): each renders under StrictUndefined, carries the signature,
 and has no links. The full one-segment linter is a separate test.
 
 Pure domain tests: no AWS, no moto.

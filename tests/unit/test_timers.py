@@ -1,4 +1,4 @@
-"""Case timers (SPEC §4): working-day deadlines, lanes, overrides, pause and resume.
+"""Case timers (docs/design.md §4): working-day deadlines, lanes, overrides, pause and resume.
 
 Pure domain tests: no AWS, no moto.
 """

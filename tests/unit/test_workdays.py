@@ -1,4 +1,4 @@
-"""China working days (SPEC §4): holidays and 调休 make-up workdays, Asia/Shanghai.
+"""China working days (docs/design.md §4): holidays and 调休 make-up workdays, Asia/Shanghai.
 
 Pure domain tests: no AWS, no moto.
 """

@@ -1,4 +1,4 @@
-"""The case workflow (SPEC §4): walk the graph of the real workflow file and check the engine.
+"""The case workflow (docs/design.md §4): walk the graph of the real file and check the engine.
 
 Pure domain tests: no AWS, no moto.
 """
@@ -49,7 +49,7 @@ ACTION_ON = {
     **{s: "none" for s in TERMINAL},
 }
 
-# SPEC §4, row by row: action → (actor, from-set, to). `confirm` has two outcomes.
+# docs/design.md §4, row by row: action → (actor, from-set, to). `confirm` has two outcomes.
 SPEC_TABLE: dict[str, tuple[str, set[str], str | dict[str, str]]] = {
     "acknowledge": ("liaison", {"submitted"}, "acknowledged"),
     "request_user_action": ("liaison", {"submitted", "acknowledged"}, "awaiting_user"),
@@ -300,7 +300,7 @@ def test_timer_overrides_name_directory_deadline_keys(wf: Workflow) -> None:
                 assert f"fraud_{timer.override}" in DEADLINE_KEYS, name
 
 
-# --- the engine against the SPEC table --------------------------------------------------------
+# --- the engine against the §4 table of docs/design.md ----------------------------------------
 
 
 def test_the_workflow_has_exactly_the_spec_actions(wf: Workflow) -> None:
@@ -403,7 +403,7 @@ def test_respond_requires_code_and_message(wf: Workflow) -> None:
 
 
 def test_follow_ups_are_sent_as_follow_ups(wf: Workflow) -> None:
-    # Anything the person did not trigger must wait out quiet hours (SPEC §7).
+    # Anything the person did not trigger must wait out quiet hours (docs/design.md §7).
     for action in wf.actions.values():
         for effect in action.effects.values():
             if effect.sms and action.actor != "user":
