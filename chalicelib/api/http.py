@@ -230,7 +230,9 @@ def _once(
     key = idempotency.check_key(req.headers["idempotency-key"])
     begun = idempotency.begin(req.actor, key, method, path, req.body, clock.now())
     if isinstance(begun, idempotency.Answer):
-        return json_response(begun.body, begun.status, begun.headers)
+        # Said so (as Stripe does): clients can tell, and metrics do not count it again.
+        replayed = {**begun.headers, "Idempotent-Replayed": "true"}
+        return json_response(begun.body, begun.status, replayed)
     req.idempotency = begun
     try:
         response = _respond(handler(req), status)

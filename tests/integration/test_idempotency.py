@@ -45,6 +45,8 @@ def test_a_liaison_transition_runs_once_and_replays_with_its_etag(client, world,
     again = api.call("POST", path, {"action": "acknowledge"}, token=liaison, headers=send)
     assert (again.status_code, again.data) == (200, first.data)
     assert header(again, "ETag") == header(first, "ETag") == '"2"'
+    assert header(again, "Idempotent-Replayed") == "true"
+    assert header(first, "Idempotent-Replayed") is None
     assert len(scan(world, "events")) == events  # nothing ran twice
     # Without the key the same request meets the case's new state.
     plain = api.call(
