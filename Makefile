@@ -4,26 +4,30 @@
 #   make test   the whole test suite, then ruff (what CI runs through .ci/run)
 #   make package  the CloudFormation stack for STAGE (prod; or dev) in build/STAGE, cfn-linted
 #                 for a region of each partition (REGION sets the stack's own: ap-east-1)
+#   make lock   regenerate the hashed locks requirements*.txt from requirements*.in
 
 .DEFAULT_GOAL := help
 
 VENV := .venv
 VENV_PY := $(VENV)/bin/python
 RUFF := $(VENV)/bin/ruff
-# Re-install only when a requirements file changed since the last successful install.
+# Installs the lock requirements-dev.txt with --require-hashes: every file is checked against
+# the lock, pip itself included (the lock pins the pip Chalice allows; the venv's own pip
+# installs it with the rest). Re-installs only when a requirements input (*.in) or lock
+# (*.txt) changed since the last successful install.
 STAMP := $(VENV)/.installed
-REQUIREMENTS := $(wildcard requirements*.txt)
+REQUIREMENTS := $(wildcard requirements*.in requirements*.txt)
 # python3.11 if present, else python3 (checked to be 3.11 before the venv is made).
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 
-.PHONY: help venv .venv test lint fmt run bench clean package conformance
+.PHONY: help venv .venv test lint fmt run bench clean package conformance lock
 
 help: ## List the targets
 	@echo "recount — make targets:"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_.-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' \
 		$(MAKEFILE_LIST)
 
-venv .venv: $(STAMP) ## Create .venv (Python 3.11) and install requirements-dev.txt
+venv .venv: $(STAMP) ## Create .venv (Python 3.11) and install the lock requirements-dev.txt
 
 $(STAMP): $(REQUIREMENTS)
 	@if [ -z "$(PYTHON)" ]; then \
@@ -41,9 +45,21 @@ $(STAMP): $(REQUIREMENTS)
 			rm -rf "$(VENV)"; exit 1; \
 		}; \
 	fi
-	"$(VENV_PY)" -m pip install --quiet --upgrade pip
-	"$(VENV_PY)" -m pip install --quiet -r requirements-dev.txt
+	"$(VENV_PY)" -m pip install --quiet --require-hashes -r requirements-dev.txt
 	@touch "$@"
+
+# The locks: every package of the closure pinned, with the hashes of all its files on PyPI.
+# Resolved for Linux x86_64 and CPython 3.11 wherever this runs, each package with a wheel
+# for glibc 2.17 (manylinux2014; the Lambda's is 2.26) or an sdist. Existing pins are kept
+# unless an input needs another version; LOCK_FLAGS=--upgrade (or --upgrade-package NAME)
+# moves them. The runtime lock comes first: requirements-dev.in has -c requirements.txt.
+LOCK_FLAGS ?=
+UV_COMPILE = "$(VENV)/bin/uv" pip compile --quiet --generate-hashes --python "$(VENV_PY)" \
+	--python-version 3.11 --python-platform x86_64-manylinux_2_17 \
+	--custom-compile-command "make lock" $(LOCK_FLAGS)
+lock: $(STAMP) ## Regenerate the hashed locks requirements*.txt from requirements*.in (uv)
+	$(UV_COMPILE) requirements.in -o requirements.txt
+	$(UV_COMPILE) requirements-dev.in -o requirements-dev.txt
 
 test: $(STAMP) ## Run the whole test suite, then ruff check and ruff format --check
 	@status=0; \
