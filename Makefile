@@ -61,11 +61,17 @@ lock: $(STAMP) ## Regenerate the hashed locks requirements*.txt from requirement
 	$(UV_COMPILE) requirements.in -o requirements.txt
 	$(UV_COMPILE) requirements-dev.in -o requirements-dev.txt
 
-test: $(STAMP) ## Run the whole test suite, then ruff check and ruff format --check
-	@status=0; \
-	"$(VENV_PY)" -m pytest tests || status=1; \
+# The linters: style and format, then the walls between the layers (import-linter contracts
+# in pyproject.toml; docs/design.md §2). Each runs, and any failure fails the target.
+LINT = \
 	echo "ruff check"; "$(RUFF)" check . || status=1; \
 	echo "ruff format --check"; "$(RUFF)" format --check . || status=1; \
+	echo "lint-imports"; "$(VENV)/bin/lint-imports" --no-cache --no-logo || status=1;
+
+test: $(STAMP) ## Run the whole test suite, then the linters (make lint)
+	@status=0; \
+	"$(VENV_PY)" -m pytest tests || status=1; \
+	$(LINT) \
 	exit $$status
 
 # The tests that touch DynamoDB, on AWS DynamoDB Local instead of moto (KMS, SNS stay on moto).
@@ -79,10 +85,9 @@ CONFORMANCE_TESTS := tests/integration tests/e2e/test_bursts.py \
 conformance: $(STAMP) ## The DynamoDB tests again on AWS DynamoDB Local (installed on first use)
 	"$(VENV_PY)" scripts/dynamodb_local.py run -- "$(VENV_PY)" -m pytest $(CONFORMANCE_TESTS)
 
-lint: $(STAMP) ## ruff check and ruff format --check
+lint: $(STAMP) ## ruff check, ruff format --check, import-linter's layer contracts
 	@status=0; \
-	"$(RUFF)" check . || status=1; \
-	"$(RUFF)" format --check . || status=1; \
+	$(LINT) \
 	exit $$status
 
 fmt: $(STAMP) ## Apply ruff's fixes and format the code
