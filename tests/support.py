@@ -77,9 +77,10 @@ def local_stage_env() -> dict[str, str]:
     return stage_variables("local")
 
 
-def serialised_moto_server():
-    """moto's ThreadedMotoServer (not started) answering DynamoDB one request at a time, as
-    `make run`'s does (scripts/local_servers.py); its log quiet."""
+@contextmanager
+def serialised_moto() -> Iterator[str]:
+    """moto server on a free loopback port, answering DynamoDB one request at a time as
+    `make run`'s does (scripts/local_servers.py); yields its URL, stops it afterwards."""
     import importlib.util
     import logging
 
@@ -91,7 +92,13 @@ def serialised_moto_server():
     spec.loader.exec_module(module)
     module.serialise_dynamodb()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-    return ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
 
 
 def real_dynamodb_engine() -> str | None:

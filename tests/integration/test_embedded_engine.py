@@ -17,7 +17,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.support import serialised_moto_server
+from tests.support import serialised_moto
 
 BURST = 24
 FILLER = 500
@@ -25,14 +25,9 @@ TABLE = "engine-test"
 
 
 @pytest.fixture(scope="module")
-def serialised_moto() -> Iterator[str]:
-    server = serialised_moto_server()
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+def moto_endpoint() -> Iterator[str]:
+    with serialised_moto() as endpoint:  # as make run's: DynamoDB one request at a time
+        yield endpoint
 
 
 def _client(endpoint: str):
@@ -45,8 +40,8 @@ def _client(endpoint: str):
 
 
 @pytest.fixture
-def table(serialised_moto) -> Iterator[tuple[str, str]]:
-    ddb = _client(serialised_moto)
+def table(moto_endpoint) -> Iterator[tuple[str, str]]:
+    ddb = _client(moto_endpoint)
     name = f"{TABLE}-{threading.get_ident()}"
     ddb.create_table(
         TableName=name,
@@ -65,7 +60,7 @@ def table(serialised_moto) -> Iterator[tuple[str, str]]:
                 ]
             }
         )
-    yield serialised_moto, name
+    yield moto_endpoint, name
     ddb.delete_table(TableName=name)
 
 

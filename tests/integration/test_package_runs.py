@@ -30,7 +30,7 @@ from moto.sns.models import sns_backends
 
 from chalicelib.domain.identity import holder_check_hmac, phone_hmac
 from tests.integration.test_package import package
-from tests.support import serialised_moto_server, stream_records
+from tests.support import serialised_moto, stream_records
 
 HERE = Path(__file__).resolve().parent
 STAGE = "dev"
@@ -56,13 +56,8 @@ def packaged(tmp_path_factory) -> tuple[dict[str, Any], Path]:
 # -- the AWS the stack would create, on moto server --------------------------------------------
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    server = serialised_moto_server()  # as make run's: DynamoDB one request at a time
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with serialised_moto() as endpoint:  # as make run's: DynamoDB one request at a time
+        yield endpoint
 
 
 def _aws(endpoint: str, service: str):
