@@ -61,12 +61,14 @@ lock: $(STAMP) ## Regenerate the hashed locks requirements*.txt from requirement
 	$(UV_COMPILE) requirements.in -o requirements.txt
 	$(UV_COMPILE) requirements-dev.in -o requirements-dev.txt
 
-# The linters: style and format, then the walls between the layers (import-linter contracts
-# in pyproject.toml; docs/design.md §2). Each runs, and any failure fails the target.
+# The linters: style and format, the walls between the layers (import-linter contracts in
+# pyproject.toml; docs/design.md §2), and types (mypy: strict for the domain and the services).
+# Each runs, and any failure fails the target.
 LINT = \
 	echo "ruff check"; "$(RUFF)" check . || status=1; \
 	echo "ruff format --check"; "$(RUFF)" format --check . || status=1; \
-	echo "lint-imports"; "$(VENV)/bin/lint-imports" --no-cache --no-logo || status=1;
+	echo "lint-imports"; "$(VENV)/bin/lint-imports" --no-cache --no-logo || status=1; \
+	echo "mypy"; "$(VENV)/bin/mypy" || status=1;
 
 test: $(STAMP) ## Run the whole test suite, then the linters (make lint)
 	@status=0; \
@@ -85,7 +87,7 @@ CONFORMANCE_TESTS := tests/integration tests/e2e/test_bursts.py \
 conformance: $(STAMP) ## The DynamoDB tests again on AWS DynamoDB Local (installed on first use)
 	"$(VENV_PY)" scripts/dynamodb_local.py run -- "$(VENV_PY)" -m pytest $(CONFORMANCE_TESTS)
 
-lint: $(STAMP) ## ruff check, ruff format --check, import-linter's layer contracts
+lint: $(STAMP) ## ruff check and format, import-linter's layer contracts, mypy
 	@status=0; \
 	$(LINT) \
 	exit $$status

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import faults, tables
@@ -39,16 +42,20 @@ class _Transaction:
         self._tx = tx
         self._tags: dict[str, list[Conflict | None]] = {k: [] for k in self._KINDS}
 
-    def save(self, item: object, condition: object, tag: Conflict | None = None) -> None:
+    def save(self, item: Model, condition: Condition | None, tag: Conflict | None = None) -> None:
         self._tx.save(item, condition=condition)
         self._tags["save"].append(tag)
 
-    def delete(self, item: object, tag: Conflict | None = None) -> None:
+    def delete(self, item: Model, tag: Conflict | None = None) -> None:
         self._tx.delete(item)
         self._tags["delete"].append(tag)
 
     def update(
-        self, item: object, actions: list, condition: object, tag: Conflict | None = None
+        self,
+        item: Model,
+        actions: list[Action],
+        condition: Condition | None,
+        tag: Conflict | None = None,
     ) -> None:
         self._tx.update(item, actions=actions, condition=condition)
         self._tags["update"].append(tag)
@@ -259,7 +266,7 @@ def erase_dispute(
     Chunked under the 100-item transaction limit, the dispute last: if AWS fails between
     chunks, the dispute is still there to be erased again (every write here can be repeated),
     and nothing it leads to has been left unreachable."""
-    writes: list[tuple[str, object]] = [("strip", e) for e in events]
+    writes: list[tuple[str, Model]] = [("strip", e) for e in events]
     writes += [("delete", m) for m in outbox]
     writes += [("delete", c) for c in cases]
     writes.append(("delete", dispute))

@@ -126,6 +126,6 @@ def describe(exc: BaseException) -> str:
     quote a key)."""
     chain = list(_chain(exc))
     names = " <- ".join(type(node).__name__ for node in chain)
-    operation = next((n.operation_name for n in chain if getattr(n, "operation_name", None)), "")
+    operation = next((op for n in chain if (op := getattr(n, "operation_name", None))), "")
     detail = ": ".join(part for part in (operation, error_code(exc) or "") if part)
     return f"{names} ({detail})" if detail else names

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from chalicelib.adapters import faults
 from chalicelib.adapters.tables import OutboxMessage
@@ -14,7 +16,7 @@ from chalicelib.domain import clock
 CLAIMABLE = ("pending", "sending")  # `sending` past its lease: the claimer died
 
 
-def _conditional(item: OutboxMessage, actions: list, condition) -> bool:
+def _conditional(item: OutboxMessage, actions: list[Action], condition: Condition) -> bool:
     try:
         item.update(actions=actions, condition=condition)
         return True
@@ -81,7 +83,7 @@ def release(
     expires: datetime | None = None,
 ) -> bool:
     """Gives a claimed message back: to retry at `retry_at`, or dead for good."""
-    actions = [OutboxMessage.claim_token.remove()]
+    actions: list[Action] = [OutboxMessage.claim_token.remove()]
     if error is not None and not deferred:
         # Only real send failures spend the retry budget (not deferrals or merges).
         actions.append(OutboxMessage.attempts.add(1))
@@ -98,6 +100,8 @@ def release(
         if expires is not None:
             actions.append(OutboxMessage.expires_at.set(expires))
     else:
+        if retry_at is None:
+            raise ValueError("a message given back to retry needs retry_at")
         actions += [
             OutboxMessage.status.set("pending"),
             OutboxMessage.send_after.set(clock.iso(retry_at)),

@@ -8,6 +8,8 @@ Numbers appear only as HMAC (`phone_key`), KMS ciphertext (`phone_cipher`) and m
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 from pynamodb.attributes import (
     JSONAttribute,
     ListAttribute,
@@ -18,7 +20,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection, TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
-from pynamodb.models import Model
+from pynamodb.models import MetaProtocol, Model
 
 from chalicelib import config
 from chalicelib.adapters import aws
@@ -36,8 +38,14 @@ class _Meta:
     max_retry_attempts = aws.MAX_ATTEMPTS - 1
 
 
+class _StageMeta(MetaProtocol, Protocol):
+    base: str  # the table's name within a stage (config.table_name)
+
+
 class _Model(Model):
     """Every model's client is held to the request budget (adapters/aws.py) before use."""
+
+    Meta: _StageMeta
 
     @classmethod
     def _get_connection(cls) -> TableConnection:
@@ -66,7 +74,8 @@ class Dispute(_Model):
     phone_region = UnicodeAttribute(default="")
     kind = UnicodeAttribute()
     created_at = UnicodeAttribute()
-    case_ids = ListAttribute(of=UnicodeAttribute)
+    # PynamoDB types `of` as the element's Python type, not its attribute class.
+    case_ids: ListAttribute[str] = ListAttribute(of=UnicodeAttribute)  # type: ignore[arg-type]
     expires_at = TTLAttribute(null=True)
     by_phone = DisputesByPhone()
 
@@ -125,7 +134,8 @@ class Case(_Model):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     due_at = UnicodeAttribute(null=True)
-    timers = MapAttribute(default=dict)  # timer name → ISO due time, or "paused:<working days>"
+    # name → ISO due time or "paused:<working days>"; Any: on the class, timers[name] is a path
+    timers: MapAttribute[str, Any] = MapAttribute(default=dict)
     next_due_at = UnicodeAttribute(null=True)
     timer_shard = UnicodeAttribute(null=True)
     routed_from = UnicodeAttribute(null=True)
@@ -230,7 +240,8 @@ class Guard(_Model):
     pk = UnicodeAttribute(hash_key=True)
     ref = UnicodeAttribute(null=True)
     digest = UnicodeAttribute(null=True)
-    count = NumberAttribute(null=True)
+    # Shadows Model.count (a table scan), which nothing calls on Guard.
+    count = NumberAttribute(null=True)  # type: ignore[assignment]
     at = UnicodeAttribute(null=True)
     until = UnicodeAttribute(null=True)
     data = JSONAttribute(null=True)
@@ -289,7 +300,7 @@ class Stat(_Model):
     expires_at = TTLAttribute(null=True)  # markers and drill-down entries; counters never
 
 
-MODELS: tuple[type[Model], ...] = (
+MODELS: tuple[type[_Model], ...] = (
     Dispute,
     Case,
     Event,

@@ -82,7 +82,7 @@ def _case_response(case, view: dict, status: int = 200) -> Response:
 def _staff_case(req: ApiRequest, role: str) -> Response:
     from chalicelib.services import cases, views
 
-    case = cases.load_case(req.actor, req.params["case_id"])
+    case = cases.load_case(req.signed_in, req.params["case_id"])
     view = views.case_view(case, load_workflow(), clock.now(), role)
     view["history"] = cases.history(case.case_id, role)
     return _case_response(case, view)
@@ -93,7 +93,7 @@ def _transition(req: ApiRequest, role: str) -> Response:
 
     case = cases.take_action(
         config.settings(),
-        req.actor,
+        req.signed_in,
         req.params["case_id"],
         req.body,
         cases.parse_if_match(req.headers.get("if-match")),
@@ -131,7 +131,7 @@ def person_action(req: ApiRequest):
 def erase_dispute(req: ApiRequest):
     from chalicelib.services import disputes
 
-    disputes.erase_dispute(req.actor, req.params["dispute_id"])
+    disputes.erase_dispute(req.signed_in, req.params["dispute_id"])
     return Response(body="", status_code=204)
 
 
@@ -149,7 +149,7 @@ def erase_dispute(req: ApiRequest):
 def liaison_queue(req: ApiRequest):
     from chalicelib.services import queues
 
-    return queues.liaison_queue(config.settings(), req.actor, req.query)
+    return queues.liaison_queue(config.settings(), req.signed_in, req.query)
 
 
 @route(
@@ -201,7 +201,7 @@ def liaison_batch(req: ApiRequest):
         body = {k: v for k, v in item.items() if k not in ("case_id", "if_match")}
         try:
             case = cases.take_action(
-                settings, req.actor, item["case_id"], body, item.get("if_match")
+                settings, req.signed_in, item["case_id"], body, item.get("if_match")
             )
             results.append(
                 {

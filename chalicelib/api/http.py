@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 from chalice import Blueprint, Response
 
@@ -56,6 +56,13 @@ class ApiRequest:
     actor: Actor | None = None
     idempotency: Any = None  # services.idempotency.Claim, on routes that take Idempotency-Key
 
+    @property
+    def signed_in(self) -> Actor:
+        """The actor, on a route that requires one (`auth`): `route` has authenticated it."""
+        if self.actor is None:
+            raise AssertionError("signed_in on a route without auth")
+        return self.actor
+
 
 def problem_body(problem: Problem) -> dict[str, Any]:
     body: dict[str, Any] = {
@@ -87,7 +94,11 @@ def framework_error_as_problem(response: Response) -> Response:
         return response
     # MethodNotAllowedError → method_not_allowed
     code = re.sub(r"(?<!^)(?=[A-Z])", "_", str(body["Code"]).removesuffix("Error")).lower()
-    headers = {k: v for k, v in (response.headers or {}).items() if k.lower() == "allow"}
+    headers = {
+        k: v
+        for k, v in (response.headers or {}).items()
+        if k.lower() == "allow" and isinstance(v, str)  # Chalice's Allow is one joined string
+    }
     title = HTTPStatus(response.status_code).phrase  # Chalice's errors all have standard codes
     detail = str(body.get("Message") or title)
     return problem_response(Problem(response.status_code, code, title, detail, headers=headers))
@@ -173,7 +184,9 @@ def route(
                     actor = AUTHENTICATORS[auth](lower) if auth is not None else None
                     parsed = None
                     if body is not None:
-                        parsed = parse_json_body(request.raw_body, lower.get("content-type", ""))
+                        # Chalice types raw_body `str | bytes`; it always decodes to bytes.
+                        raw = cast(bytes, request.raw_body)
+                        parsed = parse_json_body(raw, lower.get("content-type", ""))
                         problems = body_schema.validate(parsed, body)
                         if problems:
                             raise validation_failed(problems)
@@ -239,7 +252,11 @@ def _once(
     except BaseException:
         idempotency.abandon(begun)
         raise
-    kept = {k: v for k, v in (response.headers or {}).items() if k in idempotency.REPLAYED_HEADERS}
+    kept = {
+        k: v
+        for k, v in (response.headers or {}).items()
+        if k in idempotency.REPLAYED_HEADERS and isinstance(v, str)  # ours are single values
+    }
     answer = idempotency.Answer(response.status_code, json.loads(response.body), kept)
     idempotency.finish(begun, answer, clock.now())
     return response

@@ -76,7 +76,7 @@ def admin_cases_csv(req: ApiRequest):
     from chalicelib.services import stats
 
     body, cursor = stats.cases_csv(config.settings(), req.query)
-    headers = {
+    headers: dict[str, str | list[str]] = {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": 'attachment; filename="recount-cases.csv"',
         "Cache-Control": "no-store",
@@ -116,4 +116,7 @@ def scorecard(req: ApiRequest):
 def liaison_directory_status(req: ApiRequest):
     from chalicelib.services import stats
 
-    return stats.directory_status(req.actor.company)
+    company = req.signed_in.company
+    if company is None:
+        raise AssertionError("a liaison key is bound to a directory entry")
+    return stats.directory_status(company)

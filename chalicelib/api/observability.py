@@ -33,7 +33,10 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.logging.types import LogRecord
 
 SERVICE = "recount"
 NAMESPACE = "Recount"
@@ -90,7 +93,7 @@ def logger():
         from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
         class RedactingFormatter(LambdaPowertoolsFormatter):
-            def serialize(self, log: dict[str, Any]) -> str:
+            def serialize(self, log: LogRecord) -> str:
                 clean, hit = redact(log)
                 if hit:
                     clean["redacted"] = True

@@ -117,7 +117,7 @@ def open_session(req: ApiRequest):
 def file_dispute(req: ApiRequest):
     from chalicelib.services import disputes
 
-    body = disputes.file_dispute(config.settings(), req.actor, req.body, req.idempotency)
+    body = disputes.file_dispute(config.settings(), req.signed_in, req.body, req.idempotency)
     return json_response(body, 201, {"Location": disputes.location(body["dispute_id"])})
 
 
@@ -133,7 +133,7 @@ def file_dispute(req: ApiRequest):
 def list_disputes(req: ApiRequest):
     from chalicelib.services import disputes
 
-    return disputes.list_disputes(req.actor)
+    return disputes.list_disputes(req.signed_in)
 
 
 @route(
@@ -148,4 +148,4 @@ def list_disputes(req: ApiRequest):
 def get_dispute(req: ApiRequest):
     from chalicelib.services import disputes
 
-    return disputes.get_dispute(req.actor, req.params["dispute_id"])
+    return disputes.get_dispute(req.signed_in, req.params["dispute_id"])

@@ -242,7 +242,10 @@ def company_figures(
     raw: Mapping[str, int], open_states: Iterable[str], settled_states: Iterable[str]
 ) -> dict[str, Any]:
     """The operator's figures for one company from its counters (figure → summed value)."""
-    get = lambda name: int(raw.get(name, 0))  # noqa: E731
+
+    def get(name: str) -> int:
+        return int(raw.get(name, 0))
+
     hist = histogram(raw)
     escalations = {
         k.removeprefix(ESCALATIONS): int(v)

@@ -78,7 +78,7 @@ def next_due(timers: Mapping[str, str]) -> str | None:
 
 def is_overdue(due_at: str | None, now: datetime) -> bool:
     """Overdue from the deadline's own second on: the same instant the sweep fires it."""
-    return bool(due_at) and due_at <= clock.iso(now)
+    return bool(due_at and due_at <= clock.iso(now))
 
 
 def company_due(workflow: Workflow, timers: Mapping[str, str]) -> str | None:

@@ -10,17 +10,22 @@ from __future__ import annotations
 import functools
 import logging
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 log = logging.getLogger(__name__)
 
 
 @functools.lru_cache(maxsize=16)
-def _calendar(year: int):
+def _calendar(year: int) -> tuple[HolidayBase, bool]:
     import holidays  # heavy-ish import: only when a deadline is computed
 
-    cal = holidays.China(years=year)
+    # country_holidays("CN") builds holidays.China; unlike China() it is typed.
+    cal = holidays.country_holidays("CN", years=year)
     published = any(d.year == year for d in cal.weekend_workdays)
     if not published:
         log.warning("china_calendar_unpublished", extra={"year": year})

@@ -179,7 +179,7 @@ class Workflow:
                 extra={"state": state},
             )
         if len(spec.effects) > 1:
-            if outcome not in spec.effects:
+            if outcome is None or outcome not in spec.effects:
                 raise ValueError(f"action {action} needs one of outcomes {sorted(spec.effects)}")
             effect = spec.effects[outcome]
         else:
@@ -215,7 +215,9 @@ class _Reader:
     def fail(self, key: str, message: str) -> WorkflowError:
         return WorkflowError(f"{self.path}: {key}: {message}")
 
-    def mapping(self, value: Any, key: str, allowed: set[str], required: set[str]) -> dict:
+    def mapping(
+        self, value: Any, key: str, allowed: set[str], required: set[str]
+    ) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise self.fail(key, "must be a mapping")
         unknown = set(value) - allowed
@@ -243,7 +245,7 @@ class _Reader:
         return tuple(value)
 
     def choice(self, value: Any, key: str, options: tuple[str, ...]) -> str:
-        if value not in options:
+        if not isinstance(value, str) or value not in options:
             raise self.fail(key, f"must be one of {', '.join(options)}")
         return value
 
@@ -317,7 +319,7 @@ def parse_workflow(data: Any, path: Path) -> Workflow:
     timer_names = set(timers)
     templates = set(sms_text.template_names())
 
-    def effect(spec: dict, key: str) -> Effect:
+    def effect(spec: dict[str, Any], key: str) -> Effect:
         to = r.name(spec["to"], f"{key}.to")
         if to not in state_names:
             raise r.fail(f"{key}.to", f"unknown state '{to}'")

@@ -137,8 +137,9 @@ def take_action(
         )
     action = body.get("action")
     spec = workflow.actions.get(action) if isinstance(action, str) else None
-    if spec is None or spec.actor != actor.role:
+    if not isinstance(action, str) or spec is None or spec.actor != actor.role:
         workflow.decide(case.state, str(action)[:40], actor.role)  # raises unknown_action
+        raise AssertionError("decide() accepted an action this actor does not have")
     params = parse_params(
         spec, body, directory.companies() if case.kind == "accounts" else directory.carriers()
     )
@@ -206,6 +207,8 @@ def take_action(
     new_case = None
     company_for_sms = None
     if decision.effect == "open_case_at_target":
+        if params.target_company is None:  # parse_params requires it for this action
+            raise AssertionError(f"'{action}' opened a case without a target company")
         new_case = _reroute(settings, workflow, directory, case, params.target_company, now)
         company_for_sms = params.target_company
     conflict = case_store.apply_transition(

@@ -12,6 +12,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from chalicelib.adapters import faults, guards, kms, outbox_store
 from chalicelib.adapters.sms import SmsSender, sender
@@ -136,7 +137,7 @@ def dispatch_due(settings: Settings, sms: SmsSender | None = None) -> list[Outco
 
 
 def dispatch_stream_records(
-    settings: Settings, records: list[dict], sms: SmsSender | None = None
+    settings: Settings, records: list[dict[str, Any]], sms: SmsSender | None = None
 ) -> list[Outcome]:
     """Outbox stream: try each newly written message that is due now; a failure is recorded
     on the item and never raised, so one bad message never blocks the shard."""

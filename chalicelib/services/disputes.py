@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.adapters import case_store, guards, outbox_store
 from chalicelib.adapters.tables import Dispute, OutboxMessage
 from chalicelib.config import Settings
@@ -21,13 +23,13 @@ def location(dispute_id: str) -> str:
     return f"/v1/disputes/{dispute_id}"
 
 
-def _renewal_routes(directory: Directory, carrier_name: str) -> list[dict]:
+def _renewal_routes(directory: Directory, carrier_name: str) -> list[dict[str, Any]]:
     carriers = directory.carriers()
     match = [k for k in carriers if directory.get(k).name_en.lower() == carrier_name.lower()]
     return [directory.next_steps(k)["number_renewal"] for k in (match or carriers)]
 
 
-def _next_steps(directory: Directory, item: DisputeItem, carrier_name: str) -> dict:
+def _next_steps(directory: Directory, item: DisputeItem, carrier_name: str) -> dict[str, Any]:
     steps = directory.next_steps(item.company)
     steps["advice"] = extra_advice(item)
     if item.reason == "recycled_number":
@@ -36,7 +38,9 @@ def _next_steps(directory: Directory, item: DisputeItem, carrier_name: str) -> d
     return steps
 
 
-def file_dispute(settings: Settings, actor: Actor, body: dict, claim: Claim | None) -> dict:
+def file_dispute(
+    settings: Settings, actor: Actor, body: dict[str, Any], claim: Claim | None
+) -> dict[str, Any]:
     """Files in ONE transaction; with an Idempotency-Key `claim`, its answer is stored in the
     same transaction, so a retry replays it whatever happens after."""
     directory = load_directory()
@@ -125,8 +129,8 @@ def file_dispute(settings: Settings, actor: Actor, body: dict, claim: Claim | No
         return response
     if conflict.kind == "idempotency":
         raise in_flight()  # our claim lapsed and another request holds the key now
-    lock = guards.get_live(f"open#{actor.phone_key}#{conflict.company}", now)
-    existing = lock.ref if lock else None
+    held = guards.get_live(f"open#{actor.phone_key}#{conflict.company}", now)
+    existing = held.ref if held else None
     raise Problem(
         409,
         "case_already_open",
@@ -143,7 +147,7 @@ def _owned_dispute(actor: Actor, dispute_id: str) -> Dispute:
     return dispute
 
 
-def get_dispute(actor: Actor, dispute_id: str) -> dict:
+def get_dispute(actor: Actor, dispute_id: str) -> dict[str, Any]:
     dispute = _owned_dispute(actor, dispute_id)
     workflow, directory, now = load_workflow(), load_directory(), clock.now()
     cases = []
@@ -160,7 +164,9 @@ def get_dispute(actor: Actor, dispute_id: str) -> dict:
     }
 
 
-def list_disputes(actor: Actor) -> dict:
+def list_disputes(actor: Actor) -> dict[str, Any]:
+    if actor.phone_key is None:
+        raise AssertionError("only a signed-in person lists disputes")
     workflow, now = load_workflow(), clock.now()
     disputes = case_store.disputes_of(actor.phone_key)
     all_cases = {

@@ -16,7 +16,7 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from chalicelib.adapters import guards
 from chalicelib.domain.actors import Actor
@@ -52,6 +52,10 @@ class Claim:
         return guards.answer_item(self.pk, self.claim_id, self.digest, data, now + WINDOW)
 
 
+@overload
+def check_key(raw: str) -> str: ...
+@overload
+def check_key(raw: None) -> None: ...
 def check_key(raw: str | None) -> str | None:
     if raw is None:
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import Any
 
 from chalicelib.adapters import guards, kms
 from chalicelib.adapters.registry import registry
@@ -107,7 +108,7 @@ def request_code(settings: Settings, raw_phone: object, client_ip: str) -> None:
 
 def open_session(
     settings: Settings, raw_phone: object, raw_id_last6: object, raw_code: object
-) -> dict:
+) -> dict[str, Any]:
     number = parse_mobile(raw_phone)
     id_last6 = normalise_id_last6(raw_id_last6)
     now = clock.now()

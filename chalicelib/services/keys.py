@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.adapters import key_store
 from chalicelib.domain import clock, ids
@@ -23,7 +24,7 @@ class Principal:
     company: str | None
 
 
-def issue(role: str, company: str | None, label: str | None = None) -> dict:
+def issue(role: str, company: str | None, label: str | None = None) -> dict[str, Any]:
     if role not in KEY_ROLES:
         raise validation_failed([FieldError("role", f"must be one of {', '.join(KEY_ROLES)}")])
     if role == "liaison":

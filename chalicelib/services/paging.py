@@ -35,7 +35,8 @@ def decode(key: bytes, scope: str, cursor: str | None) -> dict[str, Any] | None:
     if len(cursor) > 2048 or not hmac.compare_digest(sig, expected):
         raise _bad("The cursor was not issued for this query")
     try:
-        return json.loads(base64.urlsafe_b64decode(payload.encode()))
+        start: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload.encode()))
+        return start
     except ValueError:
         raise _bad("The cursor is malformed") from None
 

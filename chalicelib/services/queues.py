@@ -25,6 +25,8 @@ def _choice(value: str | None, name: str, options: list[str] | tuple[str, ...]) 
 
 
 def liaison_queue(settings: Settings, actor: Actor, query: dict[str, str]) -> dict[str, Any]:
+    if actor.company is None:
+        raise AssertionError("only a liaison has a queue")
     workflow, now = load_workflow(), clock.now()
     state = _choice(query.get("state"), "state", list(workflow.states))
     action_on = _choice(query.get("action_on"), "action_on", ACTION_ON)

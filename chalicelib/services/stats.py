@@ -18,7 +18,7 @@ import logging
 import random
 import time
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal, overload
 
 from chalicelib.adapters import case_store, stats_store
 from chalicelib.config import Settings
@@ -38,7 +38,7 @@ INDEX_RETENTION = timedelta(days=400)
 
 
 # -- aggregation ----------------------------------------------------------------------------
-def aggregate_records(settings: Settings, records: list[dict]) -> int:
+def aggregate_records(settings: Settings, records: list[dict[str, Any]]) -> int:
     """Folds audit-event stream records into the counters; returns how many were counted
     (a redelivered record counts 0). Unreadable records are logged and skipped so that one
     never blocks the shard; a store failure raises, and the batch is delivered again."""
@@ -201,6 +201,10 @@ def _week(raw: str | None) -> str:
         raise validation_failed([FieldError("week", "must be an ISO week like 2026-W48")]) from None
 
 
+@overload
+def _company(raw: str | None, required: Literal[True]) -> str: ...
+@overload
+def _company(raw: str | None, required: bool = False) -> str | None: ...
 def _company(raw: str | None, required: bool = False) -> str | None:
     if not raw:
         if required:
@@ -229,7 +233,7 @@ def hotspots(settings: Settings, query: dict[str, str]) -> dict[str, Any]:
     baseline_weeks = insight.previous_weeks(week)
     current = _cells(settings, week)
     history = [_cells(settings, w) for w in baseline_weeks]
-    cells = []
+    cells: list[dict[str, Any]] = []
     for (co, province, city), count in current.items():
         if company and co != company:
             continue

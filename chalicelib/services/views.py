@@ -14,7 +14,11 @@ _OPTIONAL = ("note", "response", "routed_from")
 
 
 def case_view(
-    case: Case, workflow: Workflow, now: datetime, role: str, next_steps: dict | None = None
+    case: Case,
+    workflow: Workflow,
+    now: datetime,
+    role: str,
+    next_steps: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """`role` is user, liaison or operator. Staff see the number masked, with its region only;
     the person sees where to turn next once a case is escalated."""
