@@ -3,28 +3,15 @@ the same interface; locally and in tests a table seeded with demo subscribers st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
-
 from chalicelib.adapters.tables import Subscriber
 from chalicelib.config import Settings
 from chalicelib.domain.identity import holder_check_hmac, phone_hmac
-
-
-@dataclass(frozen=True)
-class NumberStatus:
-    known: bool
-    cancelled: bool
-    carrier: str | None
-
-
-class NumberRegistry(Protocol):
-    def status(self, e164: str) -> NumberStatus: ...
-
-    def holder_matches(self, e164: str, id_last6: str) -> bool: ...
+from chalicelib.domain.ports import NumberRegistry, NumberStatus
 
 
 class TableNumberRegistry:
+    """NumberRegistry from the subscribers table (stage local, tests, demos)."""
+
     def __init__(self, settings: Settings) -> None:
         self._key = settings.hmac_key
 
@@ -60,3 +47,8 @@ class TableNumberRegistry:
 
 def registry(settings: Settings) -> TableNumberRegistry:
     return TableNumberRegistry(settings)
+
+
+def number_registry(settings: Settings) -> NumberRegistry:
+    """The stage's registry; a carrier integration would be chosen here."""
+    return registry(settings)

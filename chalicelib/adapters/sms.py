@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from chalicelib.adapters import aws
 from chalicelib.config import Settings
 from chalicelib.domain import clock
-
-
-class SmsSender(Protocol):
-    def send(self, e164: str, text: str, *, phone_key: str, masked: str) -> str:
-        """Sends one message; returns the provider's message id. Raises on failure."""
+from chalicelib.domain.ports import SmsSender
 
 
 class SnsSmsSender:
+    """SmsSender through SNS Publish to a number (no SMS in the AWS China regions)."""
+
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
 

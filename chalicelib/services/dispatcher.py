@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters import faults, guards, kms, outbox_store
-from chalicelib.adapters.sms import SmsSender, sender
+from chalicelib.adapters.sms import sender
 from chalicelib.adapters.tables import OutboxMessage
 from chalicelib.config import Settings
 from chalicelib.domain import clock, sms_rules, sms_text
 from chalicelib.domain.phone import MobileNumber
+from chalicelib.domain.ports import SmsSender
 from chalicelib.domain.workdays import SHANGHAI
 
 log = logging.getLogger("recount.dispatcher")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters import guards, kms
-from chalicelib.adapters.registry import registry
+from chalicelib.adapters.registry import number_registry
 from chalicelib.adapters.sms import sender
 from chalicelib.config import Settings
 from chalicelib.domain import clock, sms_text
@@ -20,6 +20,7 @@ from chalicelib.domain.identity import (
     phone_hmac,
 )
 from chalicelib.domain.phone import MobileNumber, parse_mobile
+from chalicelib.domain.ports import NumberRegistry, SmsSender
 from chalicelib.domain.workdays import SHANGHAI
 
 CODE_INTERVAL_S = 60
@@ -41,7 +42,15 @@ def _client_key(settings: Settings, client_ip: str) -> str:
     return hashlib.sha256(settings.hmac_key + b"client:" + client_ip.encode()).hexdigest()[:32]
 
 
-def request_code(settings: Settings, raw_phone: object, client_ip: str) -> None:
+def request_code(
+    settings: Settings,
+    raw_phone: object,
+    client_ip: str,
+    *,
+    numbers: NumberRegistry | None = None,
+    sms: SmsSender | None = None,
+) -> None:
+    """`numbers` and `sms` default to the stage's own (adapters)."""
     number = parse_mobile(raw_phone)
     now = clock.now()
     hour = now.strftime("%Y%m%d%H")
@@ -53,7 +62,7 @@ def request_code(settings: Settings, raw_phone: object, client_ip: str) -> None:
         retry = 3600 - (now.minute * 60 + now.second)
         raise too_many("client_rate_limited", "Too many code requests from this client", retry)
 
-    status = registry(settings).status(number.e164)
+    status = (numbers or number_registry(settings)).status(number.e164)
     if status.cancelled:
         raise Problem(
             422,
@@ -92,7 +101,7 @@ def request_code(settings: Settings, raw_phone: object, client_ip: str) -> None:
         return
     text = sms_text.render("verification_code", {"code": code}, settings.sms_signature)
     try:
-        sender(settings).send(number.e164, text, phone_key=key, masked=number.masked)
+        (sms or sender(settings)).send(number.e164, text, phone_key=key, masked=number.masked)
     except Exception:
         # Nothing reached the person: neither the minute's spacing nor the day's cap is spent.
         guards.withdraw_code(f"code#{key}", digest)
@@ -107,7 +116,12 @@ def request_code(settings: Settings, raw_phone: object, client_ip: str) -> None:
 
 
 def open_session(
-    settings: Settings, raw_phone: object, raw_id_last6: object, raw_code: object
+    settings: Settings,
+    raw_phone: object,
+    raw_id_last6: object,
+    raw_code: object,
+    *,
+    numbers: NumberRegistry | None = None,
 ) -> dict[str, Any]:
     number = parse_mobile(raw_phone)
     id_last6 = normalise_id_last6(raw_id_last6)
@@ -126,7 +140,8 @@ def open_session(
             extra={"attempts_left": 0},
         )
     code_ok = record.digest == code_digest(settings.hmac_key, key, str(raw_code))
-    holder_ok = code_ok and registry(settings).holder_matches(number.e164, id_last6)
+    registry = numbers or number_registry(settings)
+    holder_ok = code_ok and registry.holder_matches(number.e164, id_last6)
     if code_ok:
         # Spent either way: a right code with wrong ID digits burns it, so a stolen code buys
         # one guess at the ID, not three.
