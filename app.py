@@ -2,7 +2,19 @@
 
 from chalice import Chalice, Rate
 
-from chalicelib.api import admin, cases, dev, insight, logs, meta, pages, person, workers
+from chalicelib.api import (
+    admin,
+    assets,
+    cases,
+    dev,
+    directory,
+    insight,
+    logs,
+    meta,
+    pages,
+    person,
+    workers,
+)
 from chalicelib.api.middleware import bind_tables, framework_errors, observe
 
 logs.configure()
@@ -11,8 +23,8 @@ app = Chalice(app_name="recount", configure_logs=False)
 app.register_middleware(observe, "all")  # outermost: sees every response and failure
 app.register_middleware(framework_errors, "http")
 app.register_middleware(bind_tables, "all")
-for blueprint in (meta.bp, person.bp, cases.bp, admin.bp, insight.bp, dev.bp, pages.bp):
-    app.register_blueprint(blueprint)
+for module in (meta, person, cases, admin, insight, dev, directory, pages, assets):
+    app.register_blueprint(module.bp)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="scheduler_tick")

@@ -444,11 +444,11 @@ def pump_once(settings: Settings) -> None:
     the statistics aggregator (reading the audit stream) are pumped here every
     PUMP_INTERVAL_S seconds from a background thread."""
     from chalicelib.adapters import tables
-    from chalicelib.services import scheduler, stats
+    from chalicelib.services import local_stream_pump, scheduler
 
     tables.bind(settings)
     counts = scheduler.tick(settings)
-    counts["stats_counted"] = stats.pump_audit_stream(settings)
+    counts["stats_counted"] = local_stream_pump.pump_audit_stream(settings)
     if any(counts.values()):
         log.info("pump: %s", ", ".join(f"{k}={v}" for k, v in counts.items() if v))
 

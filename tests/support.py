@@ -142,13 +142,13 @@ def emulated_aws(subscribers: list[tuple[str, str, str, str]]) -> Iterator[Any]:
     from chalicelib import config
     from chalicelib.adapters import aws, secrets, tables
     from chalicelib.adapters.registry import registry
-    from chalicelib.services import stats
+    from chalicelib.services import local_stream_pump
 
     with moto.mock_aws():
         tables.reset()
         aws.reset()
         secrets.reset()
-        stats.reset_pump()
+        local_stream_pump.reset_pump()
         try:
             settings = config.settings()
             fresh_tables(settings)
@@ -160,7 +160,7 @@ def emulated_aws(subscribers: list[tuple[str, str, str, str]]) -> Iterator[Any]:
                 reg.enrol("+86" + phone, id_last6, status, carrier)
             yield settings
         finally:
-            stats.reset_pump()
+            local_stream_pump.reset_pump()
             tables.reset()
             aws.reset()
             secrets.reset()

@@ -1,15 +1,30 @@
-"""Stage `local` only: read what the embedded AWS "sent"."""
+"""Stage `local` only: read what the embedded AWS "sent", as JSON per number or as a page.
+
+/dev/inbox lists the demo numbers `make run` wrote (DEMO_FILE_ENV) with their messages.
+"""
 
 from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from chalice import Blueprint
 
 from chalicelib import config
 from chalicelib.api.http import ApiRequest, route
-from chalicelib.domain.errors import not_found
+from chalicelib.api.rendering import html_response, render
+from chalicelib.domain.errors import Problem, not_found
 from chalicelib.domain.phone import parse_mobile
+from chalicelib.domain.workdays import SHANGHAI
 
 bp = Blueprint(__name__)
+
+# Where `make run` writes the demo numbers; /dev/inbox lists them.
+DEMO_FILE_ENV = "RECOUNT_DEMO_FILE"
+DEFAULT_DEMO_FILE = Path(__file__).resolve().parents[2] / ".local" / "demo.json"
 
 
 @route(
@@ -34,3 +49,60 @@ def dev_sms(req: ApiRequest):
             {"to": number.e164, **message} for message in dev_inbox.sent_to(settings, number.e164)
         ],
     }
+
+
+@route(
+    bp,
+    "/dev/inbox",
+    "GET",
+    summary="Page: SMS sent to the demo numbers (stage local only)",
+    tag="dev",
+    errors=(404,),
+)
+def dev_inbox(req: ApiRequest):
+    settings = config.settings()
+    if not settings.is_local:
+        raise not_found("route")
+    return html_response(render("inbox.html", page="inbox", phones=_inbox(settings)))
+
+
+def _demo_subscribers() -> list[dict[str, Any]]:
+    path = Path(os.environ.get(DEMO_FILE_ENV) or DEFAULT_DEMO_FILE)
+    try:
+        demo = json.loads(path.read_text(encoding="utf-8"))
+        return [s for s in demo.get("subscribers", []) if isinstance(s.get("phone"), str)]
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
+def _inbox(settings: config.Settings) -> list[dict[str, Any]]:
+    """Each demo number with what the embedded AWS "sent" to it, newest first."""
+    from chalicelib.services import dev_inbox
+
+    phones = []
+    for subscriber in _demo_subscribers():
+        try:
+            number = parse_mobile(subscriber["phone"])
+        except Problem:
+            continue
+        messages = [
+            {"body": m["body"], "sent_at": _shanghai(m["sent_at"])}
+            for m in dev_inbox.sent_to(settings, number.e164, newest_first=True)
+        ]
+        phones.append(
+            {
+                "phone": subscriber["phone"],
+                "id_last6": subscriber.get("id_last6", ""),
+                "status": subscriber.get("status", ""),
+                "messages": messages,
+            }
+        )
+    return phones
+
+
+def _shanghai(iso: str) -> str:
+    try:
+        moment = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return iso
+    return moment.astimezone(SHANGHAI).strftime("%m月%d日 %H:%M:%S")

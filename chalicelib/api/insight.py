@@ -1,5 +1,6 @@
 """Operator insight and company accountability: statistics, hotspots, the case export, the
-public scorecard and directory staleness. Thin: chalicelib.services.stats does the work."""
+public scorecard and directory staleness. Thin: the services do the work, one module each
+(operator_stats, hotspots, case_export, public_scorecard, directory_status)."""
 
 from __future__ import annotations
 
@@ -25,9 +26,9 @@ CSV_QUERY = ("state", "company", "overdue", "limit")
     errors=(401, 403),
 )
 def admin_stats(req: ApiRequest):
-    from chalicelib.services import stats
+    from chalicelib.services import operator_stats
 
-    return stats.admin_stats(config.settings())
+    return operator_stats.admin_stats(config.settings())
 
 
 @route(
@@ -41,9 +42,9 @@ def admin_stats(req: ApiRequest):
     query=("week", "company", "spikes_only"),
 )
 def admin_hotspots(req: ApiRequest):
-    from chalicelib.services import stats
+    from chalicelib.services import hotspots
 
-    return stats.hotspots(config.settings(), req.query)
+    return hotspots.hotspots(config.settings(), req.query)
 
 
 @route(
@@ -57,9 +58,9 @@ def admin_hotspots(req: ApiRequest):
     query=("week", "region", "company", "limit", "cursor"),
 )
 def admin_hotspot_cases(req: ApiRequest):
-    from chalicelib.services import stats
+    from chalicelib.services import hotspots
 
-    return stats.hotspot_cases(config.settings(), req.query)
+    return hotspots.hotspot_cases(config.settings(), req.query)
 
 
 @route(
@@ -73,9 +74,9 @@ def admin_hotspot_cases(req: ApiRequest):
     query=(*CSV_QUERY, "cursor"),
 )
 def admin_cases_csv(req: ApiRequest):
-    from chalicelib.services import stats
+    from chalicelib.services import case_export
 
-    body, cursor = stats.cases_csv(config.settings(), req.query)
+    body, cursor = case_export.cases_csv(config.settings(), req.query)
     headers: dict[str, str | list[str]] = {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": 'attachment; filename="recount-cases.csv"',
@@ -98,9 +99,9 @@ def admin_cases_csv(req: ApiRequest):
     tag="public",
 )
 def scorecard(req: ApiRequest):
-    from chalicelib.services import stats
+    from chalicelib.services import public_scorecard
 
-    card = stats.scorecard(config.settings())
+    card = public_scorecard.scorecard(config.settings())
     return json_response(card, headers={"Cache-Control": "public, max-age=300"})
 
 
@@ -114,9 +115,9 @@ def scorecard(req: ApiRequest):
     errors=(401, 403),
 )
 def liaison_directory_status(req: ApiRequest):
-    from chalicelib.services import stats
+    from chalicelib.services import directory_status
 
     company = req.signed_in.company
     if company is None:
         raise AssertionError("a liaison key is bound to a directory entry")
-    return stats.directory_status(company)
+    return directory_status.directory_status(company)

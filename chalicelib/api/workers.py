@@ -50,14 +50,14 @@ def on_outbox_records(event: Any) -> dict[str, Any]:
 
 
 def on_audit_records(event: Any) -> dict[str, Any]:
-    from chalicelib.services import stats
+    from chalicelib.services import stats_aggregation
 
     records = list(event.to_dict().get("Records", []))
     settings = config.settings()
     counted = 0
     for index, record in enumerate(records):
         try:
-            counted += stats.aggregate_records(settings, [record])
+            counted += stats_aggregation.aggregate_records(settings, [record])
         except Exception as exc:
             if not aws_health.is_aws_fault(exc):
                 raise  # a bug: Lambda splits the batch and parks the record that fails

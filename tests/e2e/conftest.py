@@ -140,8 +140,8 @@ def running_stack(logs: Path) -> Iterator[Stack]:
     from chalicelib import config
     from chalicelib.adapters import aws as aws_clients
     from chalicelib.adapters import tables
-    from chalicelib.api.pages import DEMO_FILE_ENV
-    from chalicelib.services import stats
+    from chalicelib.api.dev import DEMO_FILE_ENV
+    from chalicelib.services import local_stream_pump
 
     moto_port, api_port = free_port(), free_port()
     base_url = f"http://{lr.HOST}:{api_port}"
@@ -160,7 +160,7 @@ def running_stack(logs: Path) -> Iterator[Stack]:
         )
         aws_clients.reset()
         tables.reset()
-        stats.reset_pump()  # stream positions of an earlier stack mean nothing here
+        local_stream_pump.reset_pump()  # stream positions of an earlier stack mean nothing here
         settings = config.settings()
         demo = lr.provision(settings, base_url)
         demo_file.write_text(json.dumps(demo), encoding="utf-8")
@@ -191,7 +191,7 @@ def running_stack(logs: Path) -> Iterator[Stack]:
         os.environ.update(saved)
         aws_clients.reset()
         tables.reset()
-        stats.reset_pump()
+        local_stream_pump.reset_pump()
 
 
 @pytest.fixture(scope="package")

@@ -6,11 +6,11 @@ dashboard shows the same statistics, the on-time chart, the week's hotspot in th
 the masked cases behind it. Every figure checked is computed by hand from what was seeded.
 
 The stack is the package's (tests/e2e/conftest.py): its pump thread runs in this process and
-folds the audit stream into the statistics (`stats.pump_audit_stream`), so the test waits for
-the figures through GET /v1/admin/stats before it opens a page. The seeded people are numbers
-of their own, enrolled in the stack's number registry (the emulated AWS this process shares):
-the two demo numbers belong to tests/e2e/test_journeys.py, which expects them untouched (no
-dispute, no code requested within the last minute). Kuaishou and Douyin are companies no
+folds the audit stream into the statistics (`local_stream_pump.pump_audit_stream`), so the test
+waits for the figures through GET /v1/admin/stats before it opens a page. The seeded people are
+numbers of their own, enrolled in the stack's number registry (the emulated AWS this process
+shares): the two demo numbers belong to tests/e2e/test_journeys.py, which expects them untouched
+(no dispute, no code requested within the last minute). Kuaishou and Douyin are companies no
 other browser test files against.
 """
 
@@ -246,7 +246,9 @@ def test_scorecard_and_dashboard_show_statistics_and_hotspots(stack: Stack, tabs
         stale = by_company[company]["directory"]["stale"]
         cell = board.locator(f"#stats tr[data-company='{company}'] [data-figure='directory']")
         expect(cell).to_contain_text("待核实" if stale else "已核实")
-    from chalicelib.api.pages import LABELS  # imported once the stack has set the environment
+    from chalicelib.api.labels import page_labels  # imported once the stack has set the environment
+
+    LABELS = page_labels()
 
     if stats["stale_directory"]:
         board.locator("#stale summary").click()

@@ -33,7 +33,7 @@ from app import app
 from chalicelib.adapters.tables import Case
 from chalicelib.domain import clock
 from chalicelib.domain.workdays import SHANGHAI
-from chalicelib.services import keys, stats
+from chalicelib.services import keys, stats_aggregation
 from tests.conftest import START
 from tests.integration.helpers import assert_problem
 from tests.support import Api, emulated_aws, local_stage_env
@@ -146,7 +146,7 @@ def hot() -> Iterator[tuple[Api, str, Any]]:
         try:
             with emulated_aws([]) as settings:
                 records = background() + cluster()
-                assert stats.aggregate_records(settings, records) == len(records)
+                assert stats_aggregation.aggregate_records(settings, records) == len(records)
                 save_cluster_cases()
                 with Client(app, stage_name="local") as client:
                     yield Api(client), keys.issue("operator", None, "hot")["key"], settings

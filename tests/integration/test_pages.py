@@ -12,7 +12,8 @@ import pytest
 
 from chalicelib import config
 from chalicelib.adapters.tables import DevSms
-from chalicelib.api import pages
+from chalicelib.api.dev import DEMO_FILE_ENV
+from chalicelib.api.labels import page_labels
 from chalicelib.domain.actions import RESPONSE_CODES
 from chalicelib.domain.directory import CONFIDENCES, METHODS, load_directory
 from chalicelib.domain.identity import phone_hmac
@@ -75,7 +76,7 @@ def parse(body: str) -> Markup:
 def demo_file(tmp_path, monkeypatch, subscribers) -> None:
     path = tmp_path / "demo.json"
     path.write_text(json.dumps({"subscribers": subscribers}), encoding="utf-8")
-    monkeypatch.setenv(pages.DEMO_FILE_ENV, str(path))
+    monkeypatch.setenv(DEMO_FILE_ENV, str(path))
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -126,12 +127,12 @@ def test_the_labels_are_json_data_that_cannot_close_the_script(client):
     )
     assert match
     assert "<" not in match.group(1)  # |tojson escapes <, > and & inside the block
-    assert json.loads(match.group(1)) == pages.LABELS
+    assert json.loads(match.group(1)) == page_labels()
 
 
 def test_every_code_the_pages_show_has_a_chinese_label():
     workflow = load_workflow()
-    labels = pages.LABELS
+    labels = page_labels()
     assert set(labels["state"]) == set(workflow.states)
     assert set(workflow.actions) | {"file", "rerouted_in"} == set(labels["action"])
     assert set(labels["reason"]) == set(REASONS)
@@ -191,7 +192,7 @@ def test_dev_inbox_shows_what_each_demo_number_received(
 
 
 def test_dev_inbox_without_a_demo_file_says_how_to_get_one(client, tmp_path, monkeypatch):
-    monkeypatch.setenv(pages.DEMO_FILE_ENV, str(tmp_path / "missing.json"))
+    monkeypatch.setenv(DEMO_FILE_ENV, str(tmp_path / "missing.json"))
     r = client.http.get("/dev/inbox")
     assert r.status_code == 200
     assert "make run" in r.body.decode()

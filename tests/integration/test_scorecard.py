@@ -22,7 +22,7 @@ from boto3.dynamodb.types import TypeSerializer
 
 from chalicelib.domain import clock
 from chalicelib.domain.workdays import SHANGHAI
-from chalicelib.services import stats
+from chalicelib.services import stats_aggregation
 from tests.integration.helpers import header
 from tests.support import Api
 
@@ -88,7 +88,7 @@ def seed(settings, company: str, cases: int, late: int, reopened: int) -> None:
     records = []
     for i in range(cases):
         records += history(company, LATE if i < late else ON_TIME, reopen=i < reopened)
-    assert stats.aggregate_records(settings, records) == len(records)
+    assert stats_aggregation.aggregate_records(settings, records) == len(records)
 
 
 def scorecard(api: Api, token: str | None = None) -> dict:
@@ -124,7 +124,7 @@ def test_each_figure_needs_ten_cases_behind_it(client, world):
     assert all(f == HIDDEN for f in card["baidu"]["figures"].values())
 
     # The tenth tencent filing: the count is shown; the rest still rest on 9 responses.
-    assert stats.aggregate_records(world, history("tencent", None, reopen=False)) == 1
+    assert stats_aggregation.aggregate_records(world, history("tencent", None, reopen=False)) == 1
     figures = scorecard(api)["tencent"]["figures"]
     assert figures["received"] == {"value": 10, "cases": 10}
     assert figures["on_time_response"] == HIDDEN

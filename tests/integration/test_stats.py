@@ -47,7 +47,15 @@ from chalicelib.adapters import stats_store
 from chalicelib.domain import clock, insight
 from chalicelib.domain.directory import load_directory
 from chalicelib.domain.workdays import SHANGHAI
-from chalicelib.services import keys, scheduler, stats
+from chalicelib.services import (
+    case_export,
+    company_figures,
+    directory_status,
+    keys,
+    local_stream_pump,
+    scheduler,
+    stats_aggregation,
+)
 from tests.conftest import DEMO, START
 from tests.integration.helpers import assert_problem, header, item, media_type
 from tests.support import Api, emulated_aws, local_stage_env
@@ -83,7 +91,7 @@ class History:
         self.clock.set(when)
 
     def pump(self) -> int:
-        n = stats.pump_audit_stream(self.settings)
+        n = local_stream_pump.pump_audit_stream(self.settings)
         self.counted.append(n)
         return n
 
@@ -272,7 +280,7 @@ def test_redelivered_stream_records_do_not_count_twice(history: History):
     # from its start with a fresh reader and feed every record twice.
     records = stats_store.StreamReader(history.settings).read()
     assert sum(r["eventName"] == "INSERT" for r in records) == 25  # MODIFY: TTLs on settling
-    assert stats.aggregate_records(history.settings, records + records[::-1]) == 0
+    assert stats_aggregation.aggregate_records(history.settings, records + records[::-1]) == 0
     after = history.stats()
     for company in ("jd", "tencent"):
         assert after[company] == before[company]
@@ -294,7 +302,7 @@ def test_a_racing_worker_loses_to_the_marker(history: History):
         }
     )
     stale = stats_store.read_marker(s, event.case_id)
-    assert stats.count_event(s, event, ["submitted"]) is True
+    assert stats_aggregation.count_event(s, event, ["submitted"]) is True
     change = insight.effects(event, stale.flags, ["submitted"])
     outcome = stats_store.apply(
         s,
@@ -308,7 +316,7 @@ def test_a_racing_worker_loses_to_the_marker(history: History):
         index_expires=START,
     )
     assert outcome == stats_store.STALE
-    assert stats.count_event(s, event, ["submitted"]) is False
+    assert stats_aggregation.count_event(s, event, ["submitted"]) is False
     assert stats_store.figures(s, "company#meituan") == {"received": 1, "open#submitted": 1}
 
 
@@ -321,7 +329,7 @@ def test_records_that_change_nothing_are_skipped(history: History):
         {"eventName": "INSERT", "dynamodb": {}},
         {"eventName": "INSERT"},
     ]
-    assert stats.aggregate_records(s, junk) == 0
+    assert stats_aggregation.aggregate_records(s, junk) == 0
 
 
 def test_the_sweep_filing_lands_in_its_hotspot_cell(history: History):
@@ -364,9 +372,10 @@ def _directory_with_jd_checked_on(day: date):
 
 
 def test_stale_directory_entries_are_flagged_to_liaison_and_operators(history, monkeypatch):
-    monkeypatch.setattr(
-        stats, "load_directory", lambda: _directory_with_jd_checked_on(date(2026, 9, 1))
-    )
+    for module in (directory_status, company_figures):
+        monkeypatch.setattr(
+            module, "load_directory", lambda: _directory_with_jd_checked_on(date(2026, 9, 1))
+        )
     # 2026-09-01 → 2026-11-30 is 90 days: still fresh; the hotline was never checked.
     history.at(shanghai(30, 12))
     r = history.api.call("GET", "/v1/liaison/directory-status", token=history.liaisons["jd"])
@@ -437,6 +446,10 @@ def test_csv_export_refuses_what_the_case_list_refuses(history: History):
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas():
-    assert stats._cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert stats._cell("-1") == "'-1"
-    assert stats._cell(None) == "" and stats._cell(True) == "true" and stats._cell(3) == "3"
+    assert case_export._cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert case_export._cell("-1") == "'-1"
+    assert (
+        case_export._cell(None) == ""
+        and case_export._cell(True) == "true"
+        and case_export._cell(3) == "3"
+    )
