@@ -396,9 +396,12 @@ def parse_week(text: str) -> date:
     digits = text[:4] + text[6:]
     if len(text) != 8 or text[4:6] != "-W" or not (digits.isascii() and digits.isdigit()):
         raise ValueError("must be an ISO week like 2026-W48")
-    monday = date.fromisocalendar(int(text[:4]), int(text[6:]), 1)  # ValueError if no such
+    try:
+        monday = date.fromisocalendar(int(text[:4]), int(text[6:]), 1)
+    except ValueError:
+        raise ValueError(f"{text} is no ISO week (e.g. week 53 in a 52-week year)") from None
     if monday - date.min < timedelta(weeks=BASELINE_WEEKS) or date.max - monday < timedelta(6):
-        raise ValueError("the week or its baseline falls outside years 1 to 9999")
+        raise ValueError("the week or its 8 baseline weeks fall outside years 1 to 9999")
     return monday
 
 

@@ -18,8 +18,8 @@ def _week(raw: str | None) -> str:
         return insight.iso_week(clock.now())
     try:
         return insight.week_of(insight.parse_week(raw))
-    except ValueError:
-        raise validation_failed([FieldError("week", "must be an ISO week like 2026-W48")]) from None
+    except ValueError as exc:  # parse_week says which: the shape, or the calendar's ends
+        raise validation_failed([FieldError("week", str(exc))]) from None
 
 
 @overload

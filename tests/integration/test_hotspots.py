@@ -267,7 +267,9 @@ def test_weeks_at_the_ends_of_the_calendar_answer_zero_padded(hot, week):
 )
 def test_hotspot_queries_are_validated(hot, query):
     api, token, _ = hot
-    assert_problem(api.call("GET", f"/v1/admin/hotspots?{query}", token=token), 422)
+    body = assert_problem(api.call("GET", f"/v1/admin/hotspots?{query}", token=token), 422)
+    if query in ("week=0001-W01", "week=9999-W52"):
+        assert "years 1 to 9999" in body["detail"]
 
 
 @pytest.mark.parametrize(
