@@ -13,8 +13,9 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters import faults, tables
+from chalicelib.adapters import faults, outbox_store, tables
 from chalicelib.adapters.tables import Case, Dispute, Event, Guard, OutboxMessage
+from chalicelib.domain.records import DisputeRecord, OutboxItem
 
 # A transaction holds at most 100 items: a settling case's latest events get their TTL in the
 # settling transaction, any older ones (a long-neglected escalation) right after it.
@@ -30,6 +31,34 @@ class Conflict:
 
     kind: str
     company: str | None = None
+
+
+def _dispute_model(record: DisputeRecord) -> Dispute:
+    return Dispute(
+        record.dispute_id,
+        phone_key=record.phone_key,
+        phone_cipher=record.phone_cipher,
+        phone_masked=record.phone_masked,
+        phone_region=record.phone_region,
+        kind=record.kind,
+        created_at=record.created_at,
+        case_ids=list(record.case_ids),
+        expires_at=record.expires_at,
+    )
+
+
+def _dispute_record(model: Dispute) -> DisputeRecord:
+    return DisputeRecord(
+        dispute_id=model.dispute_id,
+        phone_key=model.phone_key,
+        phone_cipher=model.phone_cipher,
+        phone_masked=model.phone_masked,
+        phone_region=model.phone_region or "",
+        kind=model.kind,
+        created_at=model.created_at,
+        case_ids=tuple(model.case_ids or ()),
+        expires_at=model.expires_at,
+    )
 
 
 class _Transaction:
@@ -69,10 +98,10 @@ class _Transaction:
 
 
 def file_dispute(
-    dispute: Dispute,
+    dispute: DisputeRecord,
     cases: list[Case],
     events: list[Event],
-    outbox: list[OutboxMessage],
+    outbox: list[OutboxItem],
     open_locks: dict[str, Guard],
     idempotency: Guard | None,
 ) -> Conflict | None:
@@ -80,7 +109,7 @@ def file_dispute(
     try:
         with TransactWrite(connection=tables.connection()) as raw:
             tx = _Transaction(raw)
-            tx.save(dispute, Dispute.dispute_id.does_not_exist())
+            tx.save(_dispute_model(dispute), Dispute.dispute_id.does_not_exist())
             for case in cases:
                 tx.save(case, Case.case_id.does_not_exist())
             for company, lock in open_locks.items():
@@ -88,7 +117,7 @@ def file_dispute(
             for event in events:
                 tx.save(event, Event.case_id.does_not_exist())
             for message in outbox:
-                tx.save(message, OutboxMessage.message_id.does_not_exist())
+                tx.save(outbox_store.to_model(message), OutboxMessage.message_id.does_not_exist())
             if idempotency is not None:
                 # Settles the request's claim on its Idempotency-Key, if it still holds it.
                 tx.save(idempotency, Guard.ref == idempotency.ref, Conflict("idempotency"))
@@ -100,9 +129,9 @@ def file_dispute(
     return None
 
 
-def get_dispute(dispute_id: str) -> Dispute | None:
+def get_dispute(dispute_id: str) -> DisputeRecord | None:
     try:
-        return Dispute.get(dispute_id, consistent_read=True)
+        return _dispute_record(Dispute.get(dispute_id, consistent_read=True))
     except Dispute.DoesNotExist:
         return None
 
@@ -120,8 +149,11 @@ def get_case(case_id: str) -> Case | None:
         return None
 
 
-def disputes_of(phone_key: str, limit: int = 50) -> list[Dispute]:
-    return list(Dispute.by_phone.query(phone_key, scan_index_forward=False, limit=limit))
+def disputes_of(phone_key: str, limit: int = 50) -> list[DisputeRecord]:
+    return [
+        _dispute_record(d)
+        for d in Dispute.by_phone.query(phone_key, scan_index_forward=False, limit=limit)
+    ]
 
 
 def events_of(case_id: str) -> list[Event]:
@@ -133,7 +165,7 @@ def apply_transition(
     expected_version: int,
     expected_state: str,
     event: Event,
-    outbox: list[OutboxMessage],
+    outbox: list[OutboxItem],
     *,
     release_lock: str | None = None,
     expire_events: tuple[int, datetime] | None = None,
@@ -151,7 +183,9 @@ def apply_transition(
             )
             tx.save(event, Event.case_id.does_not_exist(), stale)
             for message in outbox:
-                tx.save(message, OutboxMessage.message_id.does_not_exist(), stale)
+                tx.save(
+                    outbox_store.to_model(message), OutboxMessage.message_id.does_not_exist(), stale
+                )
             if release_lock:
                 tx.delete(Guard(release_lock))
             if expire_events:
@@ -259,7 +293,7 @@ def cases_in_state(
 
 
 def erase_dispute(
-    dispute: Dispute, cases: list[Case], events: list[Event], outbox: list[OutboxMessage]
+    dispute: DisputeRecord, cases: list[Case], events: list[Event], outbox: list[OutboxItem]
 ) -> None:
     """Erases a settled dispute: the dispute, its cases and its SMS (sent or not) go; each
     audit event keeps only what the law needs (who did what, when) without free text.
@@ -267,9 +301,9 @@ def erase_dispute(
     chunks, the dispute is still there to be erased again (every write here can be repeated),
     and nothing it leads to has been left unreachable."""
     writes: list[tuple[str, Model]] = [("strip", e) for e in events]
-    writes += [("delete", m) for m in outbox]
+    writes += [("delete", OutboxMessage(m.message_id)) for m in outbox]
     writes += [("delete", c) for c in cases]
-    writes.append(("delete", dispute))
+    writes.append(("delete", Dispute(dispute.dispute_id)))
     for start in range(0, len(writes), 90):
         with TransactWrite(connection=tables.connection()) as tx:
             for kind, item in writes[start : start + 90]:

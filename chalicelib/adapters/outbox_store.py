@@ -12,8 +12,65 @@ from pynamodb.expressions.update import Action
 from chalicelib.adapters import faults
 from chalicelib.adapters.tables import OutboxMessage
 from chalicelib.domain import clock
+from chalicelib.domain.records import OutboxItem
 
 CLAIMABLE = ("pending", "sending")  # `sending` past its lease: the claimer died
+
+
+def to_model(item: OutboxItem) -> OutboxMessage:
+    """The storage model of a record: every field, nulls left unset (as PynamoDB stores them)."""
+    return OutboxMessage(
+        item.message_id,
+        template=item.template,
+        variables=item.variables,
+        phone_key=item.phone_key,
+        phone_cipher=item.phone_cipher,
+        dispute_id=item.dispute_id,
+        case_id=item.case_id,
+        notify=item.notify,
+        status=item.status,
+        created_at=item.created_at,
+        send_after=item.send_after,
+        pending_shard=item.pending_shard,
+        attempts=item.attempts,
+        claim_token=item.claim_token,
+        provider_message_id=item.provider_message_id,
+        merged_into=item.merged_into,
+        sent_at=item.sent_at,
+        deferrals=item.deferrals,
+        last_error=item.last_error,
+        expires_at=item.expires_at,
+    )
+
+
+def to_record(model: OutboxMessage) -> OutboxItem:
+    return OutboxItem(
+        message_id=model.message_id,
+        template=model.template,
+        variables=model.variables,
+        phone_key=model.phone_key,
+        phone_cipher=model.phone_cipher,
+        dispute_id=model.dispute_id,
+        case_id=model.case_id,
+        notify=model.notify,
+        status=model.status,
+        created_at=model.created_at,
+        send_after=model.send_after,
+        pending_shard=model.pending_shard,
+        attempts=int(model.attempts or 0),
+        claim_token=model.claim_token,
+        provider_message_id=model.provider_message_id,
+        merged_into=model.merged_into,
+        sent_at=model.sent_at,
+        deferrals=int(model.deferrals or 0),
+        last_error=model.last_error,
+        expires_at=model.expires_at,
+    )
+
+
+def _key(item: OutboxItem) -> OutboxMessage:
+    """The model an update or delete needs: its key alone (nothing else is sent)."""
+    return OutboxMessage(item.message_id)
 
 
 def _conditional(item: OutboxMessage, actions: list[Action], condition: Condition) -> bool:
@@ -28,8 +85,9 @@ def _conditional(item: OutboxMessage, actions: list[Action], condition: Conditio
 
 def claim(
     message_id: str, now: datetime, lease_until: datetime, token: str, *, early: bool = False
-) -> OutboxMessage | None:
-    """Takes a message that is due (or, `early`, any pending one: digest merging)."""
+) -> OutboxItem | None:
+    """Takes a message that is due (or, `early`, any pending one: digest merging); the item
+    as it stands once claimed."""
     item = OutboxMessage(message_id)
     if early:
         condition = OutboxMessage.status == "pending"
@@ -46,11 +104,11 @@ def claim(
         ],
         condition & OutboxMessage.message_id.exists(),
     )
-    return item if ok else None
+    return to_record(item) if ok else None
 
 
 def mark_sent(
-    item: OutboxMessage,
+    item: OutboxItem,
     token: str,
     provider_id: str,
     now: datetime,
@@ -58,7 +116,7 @@ def mark_sent(
     merged_into: str | None = None,
 ) -> bool:
     return _conditional(
-        item,
+        _key(item),
         [
             OutboxMessage.status.set("merged" if merged_into else "sent"),
             OutboxMessage.provider_message_id.set(provider_id),
@@ -73,7 +131,7 @@ def mark_sent(
 
 
 def release(
-    item: OutboxMessage,
+    item: OutboxItem,
     token: str,
     retry_at: datetime | None,
     error: str | None,
@@ -106,26 +164,32 @@ def release(
             OutboxMessage.status.set("pending"),
             OutboxMessage.send_after.set(clock.iso(retry_at)),
         ]
-    return _conditional(item, actions, OutboxMessage.claim_token == token)
+    return _conditional(_key(item), actions, OutboxMessage.claim_token == token)
 
 
-def pending_follow_ups(dispute_id: str) -> list[OutboxMessage]:
-    return list(
-        OutboxMessage.by_dispute.query(
+def pending_follow_ups(dispute_id: str) -> list[OutboxItem]:
+    return [
+        to_record(m)
+        for m in OutboxMessage.by_dispute.query(
             dispute_id,
             filter_condition=(OutboxMessage.status == "pending")
             & (OutboxMessage.notify == "follow_up"),
         )
-    )
+    ]
 
 
-def of_dispute(dispute_id: str) -> list[OutboxMessage]:
+def of_dispute(dispute_id: str) -> list[OutboxItem]:
     """Every message about one dispute, whatever its status (erasure)."""
-    return list(OutboxMessage.by_dispute.query(dispute_id))
+    return [to_record(m) for m in OutboxMessage.by_dispute.query(dispute_id)]
 
 
-def due(shard: str, now: datetime, limit: int = 100) -> list[OutboxMessage]:
-    """Messages whose time has come (or whose claim lapsed), oldest first."""
-    return list(
-        OutboxMessage.pending.query(shard, OutboxMessage.send_after <= clock.iso(now), limit=limit)
-    )
+def due(shard: str, now: datetime, limit: int = 100) -> list[str]:
+    """The ids of messages whose time has come (or whose claim lapsed), oldest first. Ids
+    only: the sparse `pending` index projects keys, status and attempts, not whole items
+    (a claim reads the whole item)."""
+    return [
+        m.message_id
+        for m in OutboxMessage.pending.query(
+            shard, OutboxMessage.send_after <= clock.iso(now), limit=limit
+        )
+    ]

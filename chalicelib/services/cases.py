@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters import case_store
-from chalicelib.adapters.tables import Case, Event, Guard, OutboxMessage
+from chalicelib.adapters.tables import Case, Event, Guard
 from chalicelib.config import Settings
 from chalicelib.domain import clock, sms_rules, timers
 from chalicelib.domain.actions import ActionParams, parse_params
@@ -14,6 +14,7 @@ from chalicelib.domain.actors import Actor
 from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.errors import Problem, not_found
 from chalicelib.domain.ids import looks_like, new_case_id
+from chalicelib.domain.records import OutboxItem
 from chalicelib.domain.workflow import Decision, Workflow, load_workflow
 
 SETTLED_RETENTION = timedelta(days=180)
@@ -83,11 +84,11 @@ def _outbox(
     directory: Directory,
     settings: Settings,
     company: str | None = None,
-) -> list[OutboxMessage]:
+) -> list[OutboxItem]:
     created = clock.iso(now)
     send_after = clock.iso(sms_rules.release_at(now, decision.notify))
     return [
-        OutboxMessage(
+        OutboxItem(
             # Derived from (case, transition, template): a retried write can never send twice.
             f"{case.case_id}:v{version}:{template}",
             template=template,

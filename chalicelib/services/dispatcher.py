@@ -16,11 +16,11 @@ from typing import Any
 
 from chalicelib.adapters import faults, guards, kms, outbox_store
 from chalicelib.adapters.sms import sender
-from chalicelib.adapters.tables import OutboxMessage
 from chalicelib.config import Settings
 from chalicelib.domain import clock, sms_rules, sms_text
 from chalicelib.domain.phone import MobileNumber
 from chalicelib.domain.ports import SmsSender
+from chalicelib.domain.records import OutboxItem
 from chalicelib.domain.workdays import SHANGHAI
 
 log = logging.getLogger("recount.dispatcher")
@@ -45,7 +45,7 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
 
 
-def _text(settings: Settings, group: list[OutboxMessage]) -> str:
+def _text(settings: Settings, group: list[OutboxItem]) -> str:
     lead = group[0]
     if len(group) == 1:
         return sms_text.render(lead.template, lead.variables, settings.sms_signature)
@@ -108,9 +108,9 @@ def dispatch(settings: Settings, message_id: str, sms: SmsSender | None = None) 
     return Outcome("sent", message_id, merged=len(group) - 1)
 
 
-def _failed(group: list[OutboxMessage], token: str, now: datetime, error: str) -> Outcome:
+def _failed(group: list[OutboxItem], token: str, now: datetime, error: str) -> Outcome:
     lead = group[0]
-    attempts = int(lead.attempts or 0) + 1  # this failure included
+    attempts = lead.attempts + 1  # this failure included
     dead = attempts >= MAX_ATTEMPTS
     retry_at = now + backoff(attempts)
     if lead.notify == "follow_up" and sms_rules.in_quiet_hours(retry_at):
@@ -129,11 +129,11 @@ def dispatch_due(settings: Settings, sms: SmsSender | None = None) -> list[Outco
     now = clock.now()
     outcomes = []
     for shard in range(settings.timer_shards):
-        for item in outbox_store.due(str(shard), now):
+        for message_id in outbox_store.due(str(shard), now):
             try:
-                outcomes.append(dispatch(settings, item.message_id, sms))
+                outcomes.append(dispatch(settings, message_id, sms))
             except Exception:  # one message's storage fault must not stop the sweep
-                log.exception("sms_dispatch_error", extra={"message_id": item.message_id})
+                log.exception("sms_dispatch_error", extra={"message_id": message_id})
     return outcomes
 
 

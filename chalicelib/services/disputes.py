@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.adapters import case_store, guards, outbox_store
-from chalicelib.adapters.tables import Dispute, OutboxMessage
 from chalicelib.config import Settings
 from chalicelib.domain import clock, timers
 from chalicelib.domain.actors import Actor
@@ -13,6 +12,7 @@ from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.errors import Problem, not_found, unauthenticated
 from chalicelib.domain.ids import new_dispute_id
 from chalicelib.domain.intake import DisputeItem, extra_advice, parse_dispute
+from chalicelib.domain.records import DisputeRecord, OutboxItem
 from chalicelib.domain.workflow import load_workflow
 from chalicelib.services.cases import history, open_case
 from chalicelib.services.idempotency import Answer, Claim, in_flight
@@ -48,7 +48,7 @@ def file_dispute(
     request = parse_dispute(body, directory)
     now = clock.now()
     holder = guards.get_live(f"holder#{actor.phone_key}", now)
-    if holder is None:
+    if holder is None or actor.phone_key is None:
         raise unauthenticated("Your verification has lapsed; sign in again")
 
     dispute_id = new_dispute_id()
@@ -86,7 +86,7 @@ def file_dispute(
                 _next_steps(directory, item, holder.data.get("carrier", "")),
             )
         )
-    dispute = Dispute(
+    dispute = DisputeRecord(
         dispute_id,
         phone_key=actor.phone_key,
         phone_cipher=holder.data["cipher"],
@@ -94,10 +94,10 @@ def file_dispute(
         phone_region=holder.data.get("region", ""),
         kind=request.kind,
         created_at=created,
-        case_ids=[c.case_id for c in cases],
+        case_ids=tuple(c.case_id for c in cases),
     )
     outbox = [
-        OutboxMessage(
+        OutboxItem(
             f"{dispute_id}:file:{template}",
             template=template,
             variables={"dispute_id": dispute_id, "case_count": len(cases)},
@@ -140,7 +140,7 @@ def file_dispute(
     )
 
 
-def _owned_dispute(actor: Actor, dispute_id: str) -> Dispute:
+def _owned_dispute(actor: Actor, dispute_id: str) -> DisputeRecord:
     dispute = case_store.get_dispute(dispute_id) if dispute_id.isalnum() else None
     if dispute is None or dispute.phone_key != actor.phone_key:
         raise not_found("dispute")  # another person's dispute is as absent as a missing one
