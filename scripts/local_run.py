@@ -42,10 +42,11 @@ if TYPE_CHECKING:
     from chalicelib.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # scripts/stage_config.py, chalicelib
+    sys.path.insert(0, str(ROOT))
 LOCAL_DIR = ROOT / ".local"
 DEMO_FILE = LOCAL_DIR / "demo.json"
 MOTO_LOG = LOCAL_DIR / "moto_server.log"
-CHALICE_CONFIG = ROOT / ".chalice" / "config.json"
 
 HOST = "127.0.0.1"
 STAGE = "local"
@@ -98,15 +99,13 @@ def port_from_env(name: str, default: int) -> int:
 
 
 def stage_variables(stage: str = STAGE) -> dict[str, str]:
-    """Top-level environment_variables of .chalice/config.json merged with the stage's."""
-    config = json.loads(CHALICE_CONFIG.read_text(encoding="utf-8"))
+    """The stage's variables from .chalice/config.json (scripts/stage_config.py)."""
+    from scripts import stage_config
+
     try:
-        stage_config = config["stages"][stage]
-    except KeyError:
-        raise StartupError(f".chalice/config.json has no stage {stage!r}") from None
-    merged = {**config.get("environment_variables", {})}
-    merged.update(stage_config.get("environment_variables", {}))
-    return {name: str(value) for name, value in merged.items()}
+        return stage_config.stage_variables(stage)
+    except stage_config.UnknownStage as unknown:
+        raise StartupError(unknown.args[0]) from None
 
 
 def configure_environment(moto_port: int) -> dict[str, str]:

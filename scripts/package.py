@@ -46,7 +46,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-CONFIG_PATH = ROOT / ".chalice" / "config.json"
+from scripts.stage_config import UnknownStage, stage_variables  # noqa: E402
+
 BUILD = ROOT / "build"
 DEPLOYED_STAGES = ("dev", "prod")
 DEFAULT_REGION = "ap-east-1"
@@ -93,20 +94,11 @@ PERIOD = 300
 # ---------------------------------------------------------------------------- configuration
 
 
-def chalice_config() -> dict[str, Any]:
-    return json.loads(CONFIG_PATH.read_text(encoding="utf-8"))
-
-
 def stage_environment(stage: str) -> dict[str, str]:
-    config = chalice_config()
-    if stage not in config["stages"]:
-        raise SystemExit(
-            f"unknown stage {stage!r}; .chalice/config.json has {sorted(config['stages'])}"
-        )
-    return {
-        **config.get("environment_variables", {}),
-        **config["stages"][stage].get("environment_variables", {}),
-    }
+    try:
+        return stage_variables(stage)
+    except UnknownStage as unknown:
+        raise SystemExit(unknown.args[0]) from None
 
 
 @contextmanager

@@ -28,7 +28,7 @@ import jinja2.meta
 from chalicelib.domain import ids, sms_rules, sms_text
 from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.identity import new_code
-from tests.support import stage_names, stage_variables
+from scripts.stage_config import stage_names, stage_variables
 
 TEMPLATE_DIR, SUFFIX = sms_text.TEMPLATE_DIR, sms_text.SUFFIX
 

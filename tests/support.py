@@ -12,6 +12,8 @@ from typing import Any
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 
+from scripts.stage_config import stage_variables
+
 
 class Api:
     def __init__(self, client, frozen_clock=None) -> None:
@@ -58,19 +60,6 @@ def last_code(phone: str) -> str:
     texts = [text for number, text in sent_sms() if number == e164 and "验证码" in text]
     assert texts, f"no code was sent to {phone}"
     return "".join(c for c in texts[-1].split("验证码", 1)[1][:6])
-
-
-STAGE_CONFIG = Path(__file__).resolve().parents[1] / ".chalice" / "config.json"
-
-
-def stage_names() -> list[str]:
-    return list(json.loads(STAGE_CONFIG.read_text())["stages"])
-
-
-def stage_variables(stage: str) -> dict[str, str]:
-    """A stage's variables from .chalice/config.json: the top-level ones and the stage's own."""
-    config = json.loads(STAGE_CONFIG.read_text())
-    return {**config["environment_variables"], **config["stages"][stage]["environment_variables"]}
 
 
 def local_stage_env() -> dict[str, str]:
