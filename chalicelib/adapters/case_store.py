@@ -14,8 +14,15 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import faults, outbox_store, tables
+from chalicelib.adapters.mapping import to_model, to_record
 from chalicelib.adapters.tables import Case, Dispute, Event, Guard, OutboxMessage
-from chalicelib.domain.records import DisputeRecord, OutboxItem
+from chalicelib.domain.records import (
+    CaseRecord,
+    DisputeRecord,
+    EventRecord,
+    GuardRecord,
+    OutboxItem,
+)
 
 # A transaction holds at most 100 items: a settling case's latest events get their TTL in the
 # settling transaction, any older ones (a long-neglected escalation) right after it.
@@ -99,11 +106,11 @@ class _Transaction:
 
 def file_dispute(
     dispute: DisputeRecord,
-    cases: list[Case],
-    events: list[Event],
+    cases: list[CaseRecord],
+    events: list[EventRecord],
     outbox: list[OutboxItem],
-    open_locks: dict[str, Guard],
-    idempotency: Guard | None,
+    open_locks: dict[str, GuardRecord],
+    idempotency: GuardRecord | None,
 ) -> Conflict | None:
     """Writes a whole filing in ONE TransactWriteItems; returns the conflict that cancelled it."""
     try:
@@ -111,16 +118,20 @@ def file_dispute(
             tx = _Transaction(raw)
             tx.save(_dispute_model(dispute), Dispute.dispute_id.does_not_exist())
             for case in cases:
-                tx.save(case, Case.case_id.does_not_exist())
+                tx.save(to_model(Case, case), Case.case_id.does_not_exist())
             for company, lock in open_locks.items():
-                tx.save(lock, Guard.pk.does_not_exist(), Conflict("open", company))
+                tx.save(to_model(Guard, lock), Guard.pk.does_not_exist(), Conflict("open", company))
             for event in events:
-                tx.save(event, Event.case_id.does_not_exist())
+                tx.save(to_model(Event, event), Event.case_id.does_not_exist())
             for message in outbox:
                 tx.save(outbox_store.to_model(message), OutboxMessage.message_id.does_not_exist())
             if idempotency is not None:
                 # Settles the request's claim on its Idempotency-Key, if it still holds it.
-                tx.save(idempotency, Guard.ref == idempotency.ref, Conflict("idempotency"))
+                tx.save(
+                    to_model(Guard, idempotency),
+                    Guard.ref == idempotency.ref,
+                    Conflict("idempotency"),
+                )
     except TransactWriteError as exc:
         conflict = tx.cause(exc)
         if conflict is None:
@@ -136,15 +147,15 @@ def get_dispute(dispute_id: str) -> DisputeRecord | None:
         return None
 
 
-def get_cases(case_ids: Iterable[str]) -> list[Case]:
+def get_cases(case_ids: Iterable[str]) -> list[CaseRecord]:
     ids = list(case_ids)
     found = {c.case_id: c for c in Case.batch_get(ids, consistent_read=True)}
-    return [found[i] for i in ids if i in found]
+    return [to_record(CaseRecord, found[i]) for i in ids if i in found]
 
 
-def get_case(case_id: str) -> Case | None:
+def get_case(case_id: str) -> CaseRecord | None:
     try:
-        return Case.get(case_id, consistent_read=True)
+        return to_record(CaseRecord, Case.get(case_id, consistent_read=True))
     except Case.DoesNotExist:
         return None
 
@@ -156,20 +167,20 @@ def disputes_of(phone_key: str, limit: int = 50) -> list[DisputeRecord]:
     ]
 
 
-def events_of(case_id: str) -> list[Event]:
-    return list(Event.query(case_id, consistent_read=True))
+def events_of(case_id: str) -> list[EventRecord]:
+    return [to_record(EventRecord, e) for e in Event.query(case_id, consistent_read=True)]
 
 
 def apply_transition(
-    case: Case,
+    case: CaseRecord,
     expected_version: int,
     expected_state: str,
-    event: Event,
+    event: EventRecord,
     outbox: list[OutboxItem],
     *,
     release_lock: str | None = None,
     expire_events: tuple[int, datetime] | None = None,
-    new_case: tuple[Case, Event, Guard] | None = None,
+    new_case: tuple[CaseRecord, EventRecord, GuardRecord] | None = None,
 ) -> Conflict | None:
     """Writes one transition in ONE TransactWriteItems: the case (conditioned on the version
     and state it was read at), its audit event, its outbox items, and what the effect needs.
@@ -179,9 +190,11 @@ def apply_transition(
         with TransactWrite(connection=tables.connection()) as raw:
             tx = _Transaction(raw)
             tx.save(
-                case, (Case.version == expected_version) & (Case.state == expected_state), stale
+                to_model(Case, case),
+                (Case.version == expected_version) & (Case.state == expected_state),
+                stale,
             )
-            tx.save(event, Event.case_id.does_not_exist(), stale)
+            tx.save(to_model(Event, event), Event.case_id.does_not_exist(), stale)
             for message in outbox:
                 tx.save(
                     outbox_store.to_model(message), OutboxMessage.message_id.does_not_exist(), stale
@@ -199,9 +212,13 @@ def apply_transition(
                     )
             if new_case:
                 target, target_event, lock = new_case
-                tx.save(target, Case.case_id.does_not_exist())
-                tx.save(target_event, Event.case_id.does_not_exist())
-                tx.save(lock, Guard.pk.does_not_exist(), Conflict("open", target.company))
+                tx.save(to_model(Case, target), Case.case_id.does_not_exist())
+                tx.save(to_model(Event, target_event), Event.case_id.does_not_exist())
+                tx.save(
+                    to_model(Guard, lock),
+                    Guard.pk.does_not_exist(),
+                    Conflict("open", target.company),
+                )
                 tx.update(
                     Dispute(target.dispute_id),
                     [Dispute.case_ids.set(Dispute.case_ids.append([target.case_id]))],
@@ -235,14 +252,14 @@ def _expire_older_events(case_id: str, below: int, expires: datetime) -> None:
         log.warning("event_expiry_incomplete", extra={"case_id": case_id, "below": below})
 
 
-def _page(results, limit: int) -> tuple[list[Case], dict | None]:
-    items = list(results)
+def _page(results, limit: int) -> tuple[list[CaseRecord], dict | None]:
+    items = [to_record(CaseRecord, c) for c in results]
     return items, (results.last_evaluated_key if len(items) >= limit else None)
 
 
 def _newest_page(
     index, key: str, clauses: list, limit: int, start: dict | None
-) -> tuple[list[Case], dict | None]:
+) -> tuple[list[CaseRecord], dict | None]:
     """One page of an index partition, newest first, with the given filters all applied."""
     condition = None
     for clause in clauses:
@@ -266,7 +283,7 @@ def company_queue(
     overdue_at: str | None,
     limit: int,
     start: dict | None,
-) -> tuple[list[Case], dict | None]:
+) -> tuple[list[CaseRecord], dict | None]:
     """A company's cases, newest first, filtered; a page and the key to continue from."""
     clauses = [
         Case.state == state if state else None,
@@ -283,7 +300,7 @@ def cases_in_state(
     overdue_at: str | None,
     limit: int,
     start: dict | None,
-) -> tuple[list[Case], dict | None]:
+) -> tuple[list[CaseRecord], dict | None]:
     """Cases in one state across companies (the operators' view), newest first."""
     clauses = [
         Case.company == company if company else None,
@@ -293,16 +310,19 @@ def cases_in_state(
 
 
 def erase_dispute(
-    dispute: DisputeRecord, cases: list[Case], events: list[Event], outbox: list[OutboxItem]
+    dispute: DisputeRecord,
+    cases: list[CaseRecord],
+    events: list[EventRecord],
+    outbox: list[OutboxItem],
 ) -> None:
     """Erases a settled dispute: the dispute, its cases and its SMS (sent or not) go; each
     audit event keeps only what the law needs (who did what, when) without free text.
     Chunked under the 100-item transaction limit, the dispute last: if AWS fails between
     chunks, the dispute is still there to be erased again (every write here can be repeated),
     and nothing it leads to has been left unreachable."""
-    writes: list[tuple[str, Model]] = [("strip", e) for e in events]
+    writes: list[tuple[str, Model]] = [("strip", Event(e.case_id, e.version)) for e in events]
     writes += [("delete", OutboxMessage(m.message_id)) for m in outbox]
-    writes += [("delete", c) for c in cases]
+    writes += [("delete", Case(c.case_id)) for c in cases]
     writes.append(("delete", Dispute(dispute.dispute_id)))
     for start in range(0, len(writes), 90):
         with TransactWrite(connection=tables.connection()) as tx:
@@ -320,18 +340,19 @@ def erase_dispute(
                     )
 
 
-def due_cases(shard: str, now_iso: str, limit: int) -> list[Case]:
-    """Cases with a timer due in one shard of the sparse due-timer index (keys + version)."""
-    return list(Case.due_timers.query(shard, Case.next_due_at <= now_iso, limit=limit))
+def due_cases(shard: str, now_iso: str, limit: int) -> list[str]:
+    """The ids of cases with a timer due in one shard of the sparse due-timer index."""
+    query = Case.due_timers.query(shard, Case.next_due_at <= now_iso, limit=limit)
+    return [hit.case_id for hit in query]
 
 
-def drop_timer(case: Case, name: str, next_due: str | None, shard: str | None) -> bool:
+def drop_timer(case: CaseRecord, name: str, next_due: str | None, shard: str | None) -> bool:
     """Housekeeping, not a state change: forget a timer whose action no longer applies."""
     actions = [Case.timers[name].remove()]
     actions.append(Case.next_due_at.set(next_due) if next_due else Case.next_due_at.remove())
     actions.append(Case.timer_shard.set(shard) if shard else Case.timer_shard.remove())
     try:
-        case.update(actions=actions, condition=Case.version == int(case.version))
+        Case(case.case_id).update(actions=actions, condition=Case.version == case.version)
         return True
     except UpdateError as exc:
         if faults.condition_failed(exc):

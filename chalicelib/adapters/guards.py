@@ -13,17 +13,19 @@ from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, Updat
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import faults, tables
+from chalicelib.adapters.mapping import to_model, to_record
 from chalicelib.adapters.tables import Guard
+from chalicelib.domain.records import GuardRecord
 
 
-def get_live(pk: str, now: datetime, *, consistent: bool = True) -> Guard | None:
+def get_live(pk: str, now: datetime, *, consistent: bool = True) -> GuardRecord | None:
     try:
         item = Guard.get(pk, consistent_read=consistent)
     except Guard.DoesNotExist:
         return None
     if item.expires_at is not None and item.expires_at <= now:
         return None
-    return item
+    return to_record(GuardRecord, item)
 
 
 def count_within(pk: str, limit: int, expires_at: datetime) -> bool:
@@ -94,7 +96,7 @@ def issue_code(
     return None
 
 
-def take_try(pk: str, now_iso: str, max_tries: int) -> Guard | None:
+def take_try(pk: str, now_iso: str, max_tries: int) -> GuardRecord | None:
     """Takes one try on the live code, atomically before anyone checks it: the record with the
     try counted, or None when there is no live code (none, expired, spent, or out of tries)
     — and then nothing changes."""
@@ -111,7 +113,7 @@ def take_try(pk: str, now_iso: str, max_tries: int) -> Guard | None:
         if faults.condition_failed(exc):
             return None
         raise
-    return item
+    return to_record(GuardRecord, item)  # as updated: DynamoDB answers with the new item
 
 
 def spend_code(pk: str, digest: str) -> bool:
@@ -152,15 +154,15 @@ def claim(pk: str, claim_id: str, digest: str, now: datetime, lease_until: datet
         raise
 
 
-def answer_item(pk: str, claim_id: str, digest: str, data: dict, until: datetime) -> Guard:
+def answer_item(pk: str, claim_id: str, digest: str, data: dict, until: datetime) -> GuardRecord:
     """The record that settles a claim, for a transaction that writes it with its change."""
-    return Guard(pk, ref=claim_id, digest=digest, data=data, expires_at=until)
+    return GuardRecord(pk, ref=claim_id, digest=digest, data=data, expires_at=until)
 
 
-def settle(record: Guard) -> bool:
+def settle(record: GuardRecord) -> bool:
     """Stores the answer on the claim it settles; False if the claim was lost (lease over)."""
     try:
-        record.save(condition=Guard.ref == record.ref)
+        to_model(Guard, record).save(condition=Guard.ref == record.ref)
         return True
     except PutError as exc:
         if faults.condition_failed(exc):

@@ -50,3 +50,76 @@ class DisputeRecord:
     case_ids: tuple[str, ...] = field(default=())
     phone_region: str = ""
     expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """One company's part of a dispute, at one version of its workflow state."""
+
+    case_id: str
+    dispute_id: str
+    company: str
+    kind: str
+    lane: str  # standard | fraud
+    reason: str
+    reported_count: int
+    expected_count: int
+    state: str
+    action_on: str
+    version: int
+    phone_key: str
+    phone_cipher: str  # KMS ciphertext: follow-up SMS need no extra read
+    phone_masked: str
+    created_at: str
+    updated_at: str
+    phone_region: str = ""
+    note: str | None = None
+    due_at: str | None = None
+    # timer name → ISO due time, or "paused:<working days>" (domain/timers.py)
+    timers: dict[str, str] = field(default_factory=dict)
+    next_due_at: str | None = None
+    timer_shard: str | None = None
+    routed_from: str | None = None
+    response: dict[str, Any] | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One audit event: the transition that produced a case version, with the case's context
+    (company, lane, region, deadline in force) so statistics need nothing else."""
+
+    case_id: str
+    version: int
+    action: str
+    actor: str
+    to_state: str
+    at: str
+    from_state: str | None = None
+    code: str | None = None
+    message: str | None = None
+    statement: str | None = None
+    internal_note: str | None = None
+    new_count: int | None = None
+    company: str | None = None
+    kind: str | None = None
+    lane: str | None = None
+    region: str | None = None
+    case_created_at: str | None = None
+    due_at: str | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class GuardRecord:
+    """A small record that guards a flow (a code, a counter, a lock, an idempotency record,
+    the verified holder), each with its own expiry."""
+
+    pk: str
+    ref: str | None = None
+    digest: str | None = None
+    count: int | None = None
+    at: str | None = None
+    until: str | None = None
+    data: dict[str, Any] | None = None
+    expires_at: datetime | None = None

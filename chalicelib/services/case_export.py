@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 from chalicelib.config import Settings
+from chalicelib.domain.redaction import mask_personal_numbers
 from chalicelib.services import queues
 
 CSV_COLUMNS = (
@@ -37,7 +38,9 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
+    # Every cell is a code, a date or a masked number; masked again anyway, in case a column
+    # ever carries text (docs/design.md §8: the one redaction for storage, logs and exports).
+    text = mask_personal_numbers(str(value))
     # A spreadsheet would run a cell that starts like a formula (CSV injection).
     return "'" + text if text.startswith(_FORMULA_START) else text
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters import case_store
-from chalicelib.adapters.tables import Case, Event, Guard
 from chalicelib.config import Settings
 from chalicelib.domain import clock, sms_rules, timers
 from chalicelib.domain.actions import ActionParams, parse_params
@@ -14,15 +14,15 @@ from chalicelib.domain.actors import Actor
 from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.errors import Problem, not_found
 from chalicelib.domain.ids import looks_like, new_case_id
-from chalicelib.domain.records import OutboxItem
+from chalicelib.domain.records import CaseRecord, EventRecord, GuardRecord, OutboxItem
 from chalicelib.domain.workflow import Decision, Workflow, load_workflow
 
 SETTLED_RETENTION = timedelta(days=180)
 
 
-def audit_event(case: Case, version: int, **fields: Any) -> Event:
+def audit_event(case: CaseRecord, version: int, **fields: Any) -> EventRecord:
     """An audit event carrying the case's context (company, lane, region, deadline in force)."""
-    return Event(
+    return EventRecord(
         case.case_id,
         version,
         company=case.company,
@@ -35,7 +35,7 @@ def audit_event(case: Case, version: int, **fields: Any) -> Event:
     )
 
 
-def load_case(actor: Actor, case_id: str) -> Case:
+def load_case(actor: Actor, case_id: str) -> CaseRecord:
     """The case if this actor may see it; another person's or company's case is 404."""
     case = case_store.get_case(case_id) if looks_like("C", case_id) else None
     if case is None:
@@ -58,11 +58,13 @@ def parse_if_match(raw: str | None) -> int | None:
     return int(text)
 
 
-def etag(case: Case) -> str:
-    return f'"{int(case.version)}"'
+def etag(case: CaseRecord) -> str:
+    return f'"{case.version}"'
 
 
-def _variables(case: Case, directory: Directory, company: str | None = None) -> dict[str, Any]:
+def _variables(
+    case: CaseRecord, directory: Directory, company: str | None = None
+) -> dict[str, Any]:
     entry = directory.get(company or case.company)
     return {
         "case_id": case.case_id,
@@ -77,7 +79,7 @@ def _variables(case: Case, directory: Directory, company: str | None = None) -> 
 
 
 def _outbox(
-    case: Case,
+    case: CaseRecord,
     decision: Decision,
     version: int,
     now: datetime,
@@ -107,11 +109,11 @@ def _outbox(
     ]
 
 
-def _outcome(workflow: Workflow, case: Case, action: str, params: ActionParams) -> str | None:
+def _outcome(workflow: Workflow, case: CaseRecord, action: str, params: ActionParams) -> str | None:
     spec = workflow.actions.get(action)
     if spec is None or len(spec.effects) <= 1:
         return None
-    matches = params.new_count is not None and params.new_count == int(case.expected_count)
+    matches = params.new_count is not None and params.new_count == case.expected_count
     return "count_matches" if matches else "count_differs"
 
 
@@ -123,18 +125,18 @@ def take_action(
     if_match: int | None = None,
     *,
     fired_timer: str | None = None,
-    case: Case | None = None,
-) -> Case:
+    case: CaseRecord | None = None,
+) -> CaseRecord:
     """Applies `body['action']` for `actor`; returns the case as stored after the change."""
     workflow, directory = load_workflow(), load_directory()
     case = case or load_case(actor, case_id)
-    if if_match is not None and if_match != int(case.version):
+    if if_match is not None and if_match != case.version:
         raise Problem(
             412,
             "precondition_failed",
             "The case has changed",
-            f"The case is at version {int(case.version)}, not {if_match}; reload it and retry",
-            extra={"current_version": int(case.version)},
+            f"The case is at version {case.version}, not {if_match}; reload it and retry",
+            extra={"current_version": case.version},
         )
     action = body.get("action")
     spec = workflow.actions.get(action) if isinstance(action, str) else None
@@ -156,40 +158,42 @@ def take_action(
     )
     now = clock.now()
     created = clock.iso(now)
-    old_version, old_state = int(case.version), case.state
+    old_version, old_state = case.version, case.state
     version = old_version + 1
     entry = directory.get(case.company)
     new_timers = timers.apply(
         workflow,
         decision,
-        case.timers.as_dict() if case.timers else {},
+        case.timers,
         now,
         fraud_lane=case.lane == "fraud",
         deadlines=entry.deadlines,
         fired=fired_timer,
     )
     next_due = timers.next_due(new_timers)
-    updated = Case(**{**case.attribute_values})
-    updated.state = decision.to_state
-    updated.action_on = decision.action_on
-    updated.version = version
-    updated.updated_at = created
-    updated.timers = new_timers
-    updated.next_due_at = next_due
-    updated.timer_shard = (
-        timers.shard_for(case.case_id, settings.timer_shards) if next_due else None
-    )
-    updated.due_at = timers.company_due(workflow, new_timers)
+    settled = decision.terminal and workflow.state(decision.to_state).settled
+    expires = now + SETTLED_RETENTION if settled else None
+    response = case.response
     if action == "respond":
-        updated.response = {
+        response = {
             "code": params.response_code,
             "accounts_affected": params.accounts_affected,
             "message": params.message,
             "at": created,
         }
-    settled = decision.terminal and workflow.state(decision.to_state).settled
-    expires = now + SETTLED_RETENTION if settled else None
-    updated.expires_at = expires
+    updated = replace(
+        case,
+        state=decision.to_state,
+        action_on=decision.action_on,
+        version=version,
+        updated_at=created,
+        timers=new_timers,
+        next_due_at=next_due,
+        timer_shard=timers.shard_for(case.case_id, settings.timer_shards) if next_due else None,
+        due_at=timers.company_due(workflow, new_timers),
+        response=response,
+        expires_at=expires,
+    )
     event = audit_event(
         case,
         version,
@@ -238,7 +242,7 @@ def take_action(
         "precondition_failed",
         "The case has changed",
         "Someone else changed the case first; reload it and retry",
-        extra={"current_version": int(current.version) if current else None},
+        extra={"current_version": current.version if current else None},
     )
 
 
@@ -267,7 +271,7 @@ def open_case(
     company: str,
     opened_by: tuple[str, str, str | None],
     **fields: Any,
-) -> tuple[Case, Event, Guard]:
+) -> tuple[CaseRecord, EventRecord, GuardRecord]:
     """A new case in the workflow's initial state with its timers armed, its opening audit
     event (`opened_by` = action, actor, code) and the lock that keeps it the only open case
     per number × company."""
@@ -282,7 +286,7 @@ def open_case(
     )
     state = workflow.state(workflow.initial_state)
     next_due = timers.next_due(armed)
-    case = Case(
+    case = CaseRecord(
         case_id,
         company=company,
         state=state.name,
@@ -307,17 +311,17 @@ def open_case(
         at=created,
         code=code,
     )
-    return case, event, Guard(f"open#{case.phone_key}#{company}", ref=case_id)
+    return case, event, GuardRecord(f"open#{case.phone_key}#{company}", ref=case_id)
 
 
 def _reroute(
     settings: Settings,
     workflow: Workflow,
     directory: Directory,
-    case: Case,
+    case: CaseRecord,
     target: str,
     now: datetime,
-) -> tuple[Case, Event, Guard]:
+) -> tuple[CaseRecord, EventRecord, GuardRecord]:
     """The case that opens at the right company when a liaison says it was misrouted."""
     return open_case(
         settings,
@@ -337,7 +341,7 @@ def history(case_id: str, role: str) -> list[dict[str, Any]]:
     out = []
     for e in case_store.events_of(case_id):
         item: dict[str, Any] = {
-            "version": int(e.version),
+            "version": e.version,
             "action": e.action,
             "actor": e.actor,
             "from": e.from_state,
@@ -348,7 +352,7 @@ def history(case_id: str, role: str) -> list[dict[str, Any]]:
             if getattr(e, name):
                 item[name] = getattr(e, name)
         if e.new_count is not None:
-            item["new_count"] = int(e.new_count)
+            item["new_count"] = e.new_count
         if role != "user" and e.internal_note:
             item["internal_note"] = e.internal_note
         out.append(item)

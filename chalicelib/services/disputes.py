@@ -47,9 +47,10 @@ def file_dispute(
     workflow = load_workflow()
     request = parse_dispute(body, directory)
     now = clock.now()
-    holder = guards.get_live(f"holder#{actor.phone_key}", now)
-    if holder is None or actor.phone_key is None:
+    holder_record = guards.get_live(f"holder#{actor.phone_key}", now)
+    if holder_record is None or holder_record.data is None or actor.phone_key is None:
         raise unauthenticated("Your verification has lapsed; sign in again")
+    holder = holder_record.data  # the number as KMS ciphertext, masked, region and carrier
 
     dispute_id = new_dispute_id()
     created = clock.iso(now)
@@ -70,9 +71,9 @@ def file_dispute(
             expected_count=item.expected_count,
             note=item.note,
             phone_key=actor.phone_key,
-            phone_cipher=holder.data["cipher"],
-            phone_masked=holder.data["masked"],
-            phone_region=holder.data.get("region", ""),
+            phone_cipher=holder["cipher"],
+            phone_masked=holder["masked"],
+            phone_region=holder.get("region", ""),
         )
         cases.append(case)
         events.append(event)
@@ -83,15 +84,15 @@ def file_dispute(
                 workflow,
                 now,
                 "user",
-                _next_steps(directory, item, holder.data.get("carrier", "")),
+                _next_steps(directory, item, holder.get("carrier", "")),
             )
         )
     dispute = DisputeRecord(
         dispute_id,
         phone_key=actor.phone_key,
-        phone_cipher=holder.data["cipher"],
-        phone_masked=holder.data["masked"],
-        phone_region=holder.data.get("region", ""),
+        phone_cipher=holder["cipher"],
+        phone_masked=holder["masked"],
+        phone_region=holder.get("region", ""),
         kind=request.kind,
         created_at=created,
         case_ids=tuple(c.case_id for c in cases),
@@ -102,7 +103,7 @@ def file_dispute(
             template=template,
             variables={"dispute_id": dispute_id, "case_count": len(cases)},
             phone_key=actor.phone_key,
-            phone_cipher=holder.data["cipher"],
+            phone_cipher=holder["cipher"],
             dispute_id=dispute_id,
             notify="self",
             status="pending",

@@ -21,6 +21,7 @@ from typing import Any, overload
 from chalicelib.adapters import guards
 from chalicelib.domain.actors import Actor
 from chalicelib.domain.errors import Problem
+from chalicelib.domain.records import GuardRecord
 
 WINDOW = timedelta(hours=24)
 # Longer than any request may run (the Lambda timeout): a lapsed lease means it died.
@@ -45,7 +46,7 @@ class Claim:
     digest: str
     settled: bool = False  # the answer is stored (by the handler, with its change)
 
-    def answer_item(self, answer: Answer, now: datetime) -> Any:
+    def answer_item(self, answer: Answer, now: datetime) -> GuardRecord:
         """The record that stores `answer`, for the transaction that makes the change; the
         handler marks the claim settled once that transaction went through."""
         data = {"status": answer.status, "body": answer.body, "headers": answer.headers}

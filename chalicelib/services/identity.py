@@ -139,13 +139,15 @@ def open_session(
             "or its tries are spent): request a new code",
             extra={"attempts_left": 0},
         )
-    code_ok = record.digest == code_digest(settings.hmac_key, key, str(raw_code))
+    code_ok = record.digest is not None and record.digest == code_digest(
+        settings.hmac_key, key, str(raw_code)
+    )
     registry = numbers or number_registry(settings)
     holder_ok = code_ok and registry.holder_matches(number.e164, id_last6)
     if code_ok:
         # Spent either way: a right code with wrong ID digits burns it, so a stolen code buys
         # one guess at the ID, not three.
-        spent = guards.spend_code(pk, record.digest)
+        spent = guards.spend_code(pk, str(record.digest))
         holder_ok = holder_ok and spent
     if not holder_ok:
         left = 0 if code_ok else max(0, TRIES_PER_CODE - int(record.count or 0))

@@ -13,6 +13,7 @@ from chalicelib.domain.actors import KEY_ROLES
 from chalicelib.domain.directory import load_directory
 from chalicelib.domain.errors import FieldError, validation_failed
 from chalicelib.domain.identity import secret_digest
+from chalicelib.domain.redaction import mask_personal_numbers
 
 PREFIX = "rk"
 
@@ -35,6 +36,8 @@ def issue(role: str, company: str | None, label: str | None = None) -> dict[str,
             )
     elif company is not None:
         raise validation_failed([FieldError("company", "operators are not bound to a company")])
+    if label is not None:  # an operator's note of whom the key is for: no number in it (§8)
+        label = mask_personal_numbers(label)
     key_id = ids.new_key_id()
     secret = secrets.token_urlsafe(32)
     created = clock.iso(clock.now())

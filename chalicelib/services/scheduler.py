@@ -40,12 +40,12 @@ def fire_due_timers(settings: Settings) -> list[Fired]:
     now_iso = clock.iso(now)
     fired: list[Fired] = []
     for shard in range(settings.timer_shards):
-        for hit in case_store.due_cases(str(shard), now_iso, PER_SHARD):
-            case = case_store.get_case(hit.case_id)
+        for case_id in case_store.due_cases(str(shard), now_iso, PER_SHARD):
+            case = case_store.get_case(case_id)
             while case is not None:
                 due = sorted(
                     (at, name)
-                    for name, at in (case.timers.as_dict() if case.timers else {}).items()
+                    for name, at in case.timers.items()
                     if not at.startswith(timers.PAUSED) and at <= now_iso
                 )
                 if not due:
@@ -53,7 +53,7 @@ def fire_due_timers(settings: Settings) -> list[Fired]:
                 name = due[0][1]
                 action = workflow.timers[name].fires
                 if action not in workflow.actions_for("scheduler", case.state):
-                    remaining = {k: v for k, v in case.timers.as_dict().items() if k != name}
+                    remaining = {k: v for k, v in case.timers.items() if k != name}
                     nxt = timers.next_due(remaining)
                     case_store.drop_timer(
                         case,
@@ -69,7 +69,7 @@ def fire_due_timers(settings: Settings) -> list[Fired]:
                         SCHEDULER,
                         case.case_id,
                         {"action": action},
-                        int(case.version),
+                        case.version,
                         fired_timer=name,
                         case=case,
                     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.adapters.tables import Case
 from chalicelib.domain import advice, timers
+from chalicelib.domain.records import CaseRecord
 from chalicelib.domain.workflow import Workflow
 
 # The person's own free text and the company's answer, shown to every role.
@@ -14,7 +14,7 @@ _OPTIONAL = ("note", "response", "routed_from")
 
 
 def case_view(
-    case: Case,
+    case: CaseRecord,
     workflow: Workflow,
     now: datetime,
     role: str,
@@ -29,11 +29,11 @@ def case_view(
         "kind": case.kind,
         "lane": case.lane,
         "reason": case.reason,
-        "reported_count": int(case.reported_count),
-        "expected_count": int(case.expected_count),
+        "reported_count": case.reported_count,
+        "expected_count": case.expected_count,
         "state": case.state,
         "action_on": case.action_on,
-        "version": int(case.version),
+        "version": case.version,
         "due_at": case.due_at,
         "overdue": timers.is_overdue(case.due_at, now),
         "created_at": case.created_at,

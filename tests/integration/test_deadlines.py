@@ -132,7 +132,7 @@ class Desk:
     def timers(self, case_id: str) -> dict[str, str]:
         """The case's timers as stored (the API shows only the company's deadline)."""
         case = case_store.get_case(case_id)
-        return case.timers.as_dict() if case.timers else {}
+        return case.timers
 
 
 @pytest.fixture

@@ -107,7 +107,7 @@ def nothing_left_to_send_or_to_fire(result) -> None:
     for case_id in result.case_ids.values():
         case = case_store.get_case(case_id)
         assert case.state == "resolved"
-        assert case.next_due_at is None and not (case.timers and case.timers.as_dict())
+        assert case.next_due_at is None and not case.timers
     assert sum(t["sms_dead"] + t["sms_retry"] for t in result.ticks) == 0
 
 

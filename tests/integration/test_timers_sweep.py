@@ -21,6 +21,7 @@ from chalicelib.adapters import case_store
 from chalicelib.adapters.tables import Case
 from chalicelib.domain import clock
 from chalicelib.domain.actors import Actor
+from chalicelib.domain.records import CaseRecord
 from chalicelib.services import scheduler
 from chalicelib.services.cases import take_action
 from tests.conftest import START
@@ -63,14 +64,14 @@ def assert_fired_once(settings, due: list[str], sms: list[str] | None = None) ->
     assert escalation_sms(settings) == Counter(dict.fromkeys(sms or due, 1))
 
 
-def due_index_read(settings) -> tuple[dict[str, list[Case]], dict[str, Case]]:
+def due_index_read(settings) -> tuple[dict[str, list[str]], dict[str, CaseRecord]]:
     """What a sweep reads first: each shard's due hits, then each hit's case."""
     now = clock.iso(clock.now())
     hits = {
         str(shard): case_store.due_cases(str(shard), now, scheduler.PER_SHARD)
         for shard in range(settings.timer_shards)
     }
-    cases = {hit.case_id: case_store.get_case(hit.case_id) for h in hits.values() for hit in h}
+    cases = {case_id: case_store.get_case(case_id) for ids in hits.values() for case_id in ids}
     return hits, cases
 
 
