@@ -15,13 +15,13 @@ from chalicelib.api import (
     person,
     workers,
 )
-from chalicelib.api.middleware import bind_tables, framework_errors, observe
+from chalicelib.api.middleware import bind_tables, http_responses, observe
 
 logs.configure()
 # Logs are JSON lines from Powertools (set up on the first invocation), not Chalice's text.
 app = Chalice(app_name="recount", configure_logs=False)
 app.register_middleware(observe, "all")  # outermost: sees every response and failure
-app.register_middleware(framework_errors, "http")
+app.register_middleware(http_responses, "http")
 app.register_middleware(bind_tables, "all")
 for module in (meta, person, cases, admin, insight, dev, directory, pages, assets):
     app.register_blueprint(module.bp)

@@ -27,6 +27,13 @@ PROBLEM_TYPE = "https://recount.example/problems/"
 # Chalice answers unlisted content types itself (not as problem+json): accept every type
 # here and refuse non-JSON bodies ourselves with a 415 problem.
 ACCEPTED_CONTENT_TYPES = ["*/*"]
+# On every HTTP response, whatever answered it (docs/design.md §6, §8): no content sniffing, no
+# Referer leaving with a link. Pages add their own stricter set (api/rendering.py).
+ALWAYS_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+# A response that does not choose its caching is never stored: a token, a case, a dispute or a
+# masked number is personal. Only deliberately public answers (directory, scorecard) and the
+# static assets set their own Cache-Control.
+DEFAULT_CACHE_CONTROL = "no-store"
 
 
 @dataclass
@@ -102,6 +109,23 @@ def framework_error_as_problem(response: Response) -> Response:
     title = HTTPStatus(response.status_code).phrase  # Chalice's errors all have standard codes
     detail = str(body.get("Message") or title)
     return problem_response(Problem(response.status_code, code, title, detail, headers=headers))
+
+
+def with_standard_headers(response: Response) -> Response:
+    """Every HTTP response on its way out (middleware `http_responses`): ALWAYS_HEADERS, and
+    `Cache-Control: no-store` unless the route chose its own. Problems are always no-store."""
+    headers = response.headers if response.headers is not None else {}
+    present = {k.lower(): k for k in headers}
+    for name, value in ALWAYS_HEADERS.items():
+        if name.lower() not in present:
+            headers[name] = value
+    cache_key = present.get("cache-control")
+    if cache_key is None:
+        headers["Cache-Control"] = DEFAULT_CACHE_CONTROL
+    elif response.status_code >= 400:
+        headers[cache_key] = DEFAULT_CACHE_CONTROL  # an error is never cached, public route or not
+    response.headers = headers
+    return response
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
