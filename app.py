@@ -2,6 +2,7 @@
 
 from chalice import Chalice, Rate
 
+from chalicelib.adapters import library_logs
 from chalicelib.api import (
     admin,
     assets,
@@ -9,7 +10,6 @@ from chalicelib.api import (
     dev,
     directory,
     insight,
-    logs,
     meta,
     pages,
     person,
@@ -17,7 +17,7 @@ from chalicelib.api import (
 )
 from chalicelib.api.middleware import bind_tables, http_responses, observe
 
-logs.configure()
+library_logs.configure()
 # Logs are JSON lines from Powertools (set up on the first invocation), not Chalice's text.
 app = Chalice(app_name="recount", configure_logs=False)
 app.register_middleware(observe, "all")  # outermost: sees every response and failure
