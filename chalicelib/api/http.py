@@ -72,15 +72,21 @@ class ApiRequest:
 
 
 def problem_body(problem: Problem) -> dict[str, Any]:
+    # A detail or a field name may echo what was sent (an unknown field, a path): no number
+    # leaves in an error (docs/design.md §8). Loaded here, off the cold start.
+    from chalicelib.domain.redaction import mask_personal_numbers as masked
+
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE + problem.code,
         "title": problem.title,
         "status": problem.status,
-        "detail": problem.detail or problem.title,
+        "detail": masked(problem.detail or problem.title),
         "code": problem.code,
     }
     if problem.errors:
-        body["errors"] = [{"field": e.field, "message": e.message} for e in problem.errors]
+        body["errors"] = [
+            {"field": masked(e.field), "message": masked(e.message)} for e in problem.errors
+        ]
     body.update(problem.extra)
     return body
 

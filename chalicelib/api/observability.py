@@ -20,8 +20,9 @@ service knows about them:
 `count()` is the port for anything else: domain-free, it only adds to this invocation's metrics.
 
 Privacy (docs/design.md §8): no code should log a number or ID digits; as a safety net every string
-in a log record is scrubbed of mainland mobile numbers and of stand-alone six-character
-ID-tail / code shapes before it is written, and the record is marked `"redacted": true`.
+in a log record is scrubbed before it is written — mainland mobile numbers and ID numbers as the
+domain finds them (domain/redaction.py: any digits, any separators), and stand-alone
+six-character ID-tail / code shapes — and the record is marked `"redacted": true`.
 """
 
 from __future__ import annotations
@@ -35,23 +36,30 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.domain.redaction import replace_numbers
+
 if TYPE_CHECKING:
     from aws_lambda_powertools.logging.types import LogRecord
 
 SERVICE = "recount"
 NAMESPACE = "Recount"
 
-# +86 / 0086 / 86, optional separators, then 1[3-9] and nine more digits; not inside a longer
-# run of digits or letters (case ids, key ids, request ids stay intact).
-_MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:(?:\+|00)?86[\s\-]?)?1[3-9]\d(?:[\s\-]?\d){8}(?![0-9])")
-# Six characters shaped like an ID card's last six (or a verification code), standing alone.
-_SIX = re.compile(r"(?<![0-9A-Za-z.])\d{5}[0-9Xx](?![0-9A-Za-z])")
+# What a mobile or ID number is, in any script and with any separators, is the domain's one
+# definition (chalicelib/domain/redaction.py). Logs add one shape of their own: six characters
+# like an ID card's last six or a verification code, standing alone (searched in the domain's
+# normalised copy, so full-width and other-script digits count).
+_SIX = re.compile(r"(?<![0-9A-Za-z.])[0-9]{5}[0-9Xx](?![0-9A-Za-z])")
 MOBILE_MASK = "[number]"
 SIX_MASK = "[digits]"
 
 
 def redact_text(text: str) -> str:
-    return _SIX.sub(SIX_MASK, _MOBILE.sub(MOBILE_MASK, text))
+    return replace_numbers(
+        text,
+        mobile=lambda number, span: MOBILE_MASK,
+        id_number=lambda number, span: SIX_MASK,
+        also=[(_SIX, SIX_MASK)],
+    )
 
 
 def redact(value: Any) -> tuple[Any, bool]:

@@ -174,3 +174,36 @@ def test_the_leak_detector_finds_what_it_looks_for():
     assert _leaks("id=100234;") == ["100234"]
     assert _leaks("138****8000 北京市") == []
     assert _leaks("Plaintext: " + base64.b64encode(b"+8613700137000").decode()) != []
+
+
+def test_a_key_label_with_a_number_is_stored_masked(client, world, frozen_clock):
+    """An operator labels a liaison key with whom it is for; a number in the label is stored
+    masked, like any free text (the one redaction: chalicelib/domain/redaction.py)."""
+    from chalicelib.adapters.tables import ApiKey
+    from chalicelib.services import keys
+
+    operator = keys.issue("operator", None, "privacy test")["key"]
+    api = Api(client, frozen_clock)
+    dotted = f"{ACTIVE_PHONE[:3]}.{ACTIVE_PHONE[3:7]}.{ACTIVE_PHONE[7:]}"
+    label = f"京东对接人 王 {dotted} / 身份证110101.19800112.{ACTIVE_ID[-4:]}"
+    r = api.call(
+        "POST", "/v1/admin/liaison-keys", {"company": "jd", "label": label}, token=operator
+    )
+    assert r.status_code in (200, 201), r.body
+    stored = ApiKey.get(r.data["key_id"], consistent_read=True).label
+    masked = f"{ACTIVE_PHONE[:3]}****{ACTIVE_PHONE[-4:]}"
+    assert stored == f"京东对接人 王 {masked} / 身份证******.********.****"
+    dump = json.dumps(all_tables(world), ensure_ascii=False, default=str)
+    assert _leaks(dump) == [] and "19800112" not in dump
+
+
+def test_an_error_never_echoes_a_number_it_was_sent(client, world):
+    """An unknown field named like a number comes back masked in the problem."""
+    r = client.http.post(
+        "/v1/verification-codes",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps({"phone": "13800138000", "13900139000": 1}),
+    )
+    assert r.status_code == 422, r.body
+    text = r.body.decode()
+    assert "13900139000" not in text and "139****9000" in text, text

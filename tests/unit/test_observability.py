@@ -22,6 +22,18 @@ from chalicelib.api import observability as obs
         "138-0013-8000",
         "phone=13800138000;",
         "PhoneNumber='+8619912345678'",
+        # Issue 15: the log net finds what the storage masking finds (one definition).
+        "１３８００１３８０００",  # full-width, as a Chinese IME types it
+        "+８６ １３８ ００１３ ８０００",
+        "١٣٨٠٠١٣٨٠٠٠",  # Arabic-Indic
+        "138.0013.8000",
+        "+86.138.0013.8000",
+        "(138)0013-8000",
+        "138_0013_8000",
+        "138/0013/8000",
+        "1 3 8 0 0 1 3 8 0 0 0",
+        "一三八零零一三八零零零",
+        "1\u200b3800138000",
     ],
 )
 def test_mobile_numbers_are_scrubbed(text):
@@ -30,9 +42,37 @@ def test_mobile_numbers_are_scrubbed(text):
     assert not any(run in clean for run in ("13800138000", "0013", "19912345678"))
 
 
-@pytest.mark.parametrize("text", ["12345X", "id 12345x.", "100234", "code=654321", "验证码654321"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12345X",
+        "id 12345x.",
+        "100234",
+        "code=654321",
+        "验证码654321",
+        "验证码６５４３２１",
+        "验证码٦٥٤٣٢١",
+        "holder １２３４５Ｘ",
+    ],
+)
 def test_id_tails_and_codes_are_scrubbed(text):
-    assert "[digits]" in obs.redact_text(text)
+    clean = obs.redact_text(text)
+    assert "[digits]" in clean
+    assert not any(c.isdecimal() for c in clean.replace("[digits]", ""))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "11010119800112345X",
+        "身份证 110101 19800112 345x",
+        "110101.19800112.345X",
+        "１１０１０１１９８００１１２３４５Ｘ",
+    ],
+)
+def test_whole_id_numbers_are_scrubbed(text):
+    clean = obs.redact_text(text)
+    assert "[digits]" in clean and not any(c.isdecimal() for c in clean)
 
 
 @pytest.mark.parametrize(
@@ -48,6 +88,11 @@ def test_id_tails_and_codes_are_scrubbed(text):
         "C00000000A:v2:company_responded",
         "duration 12.345678 s",
         "arn:aws:lambda:ap-east-1:123456789012:function:recount-prod",
+        "1-5759e988-bd862e3fe1be46a994272793",  # an X-Ray trace id
+        "12345678-1234-4234-8234-123456789012",
+        "客服95188 400-670-0700 10086 座机010-12345678",
+        "2026-12-01 3个账号",
+        "一个账号",
     ],
 )
 def test_identifiers_times_and_masks_are_left_alone(text):
