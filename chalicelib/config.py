@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -32,12 +33,17 @@ class Settings:
     session_ttl_seconds: int
     timer_shards: int
     code_ttl_seconds: int
+    retention_days: int  # how long a dispute's records outlive its last settled case
     hmac_secret: str  # Secrets Manager id of the look-up key; "" in stage local
     token_secret: str  # Secrets Manager id of the token keys (JSON); "" in stage local
 
     @property
     def is_local(self) -> bool:
         return self.stage == "local"
+
+    @property
+    def retention(self) -> timedelta:
+        return timedelta(days=self.retention_days)
 
     @property
     def hmac_key(self) -> bytes:
@@ -122,6 +128,7 @@ def settings() -> Settings:
         session_ttl_seconds=int(int(os.environ.get("RECOUNT_SESSION_TTL_SECONDS", "1800")) * speed),
         timer_shards=int(os.environ.get("RECOUNT_TIMER_SHARDS", "4")),
         code_ttl_seconds=int(int(os.environ.get("RECOUNT_CODE_TTL_SECONDS", "300")) * speed),
+        retention_days=int(os.environ.get("RECOUNT_RETENTION_DAYS", "180")),
         hmac_secret=_secret_id(stage, "RECOUNT_HMAC_SECRET"),
         token_secret=_secret_id(stage, "RECOUNT_TOKEN_SECRET"),
     )

@@ -15,7 +15,8 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import faults, outbox_store, tables
 from chalicelib.adapters.mapping import to_model, to_record
-from chalicelib.adapters.tables import Case, Dispute, Event, Guard, OutboxMessage
+from chalicelib.adapters.tables import Case, Dispute, Event, Guard, OutboxMessage, Stat
+from chalicelib.domain import clock
 from chalicelib.domain.records import (
     CaseRecord,
     DisputeRecord,
@@ -28,6 +29,8 @@ from chalicelib.domain.records import (
 # settling transaction, any older ones (a long-neglected escalation) right after it.
 MAX_EVENTS_EXPIRED_IN_TX = 80
 EXPIRY_BATCH = 100
+# Rounds of (last, not last) a settling transition tries while sibling cases settle meanwhile.
+COUNT_OFF_TRIES = 4
 
 log = logging.getLogger("recount.case_store")
 
@@ -38,34 +41,6 @@ class Conflict:
 
     kind: str
     company: str | None = None
-
-
-def _dispute_model(record: DisputeRecord) -> Dispute:
-    return Dispute(
-        record.dispute_id,
-        phone_key=record.phone_key,
-        phone_cipher=record.phone_cipher,
-        phone_masked=record.phone_masked,
-        phone_region=record.phone_region,
-        kind=record.kind,
-        created_at=record.created_at,
-        case_ids=list(record.case_ids),
-        expires_at=record.expires_at,
-    )
-
-
-def _dispute_record(model: Dispute) -> DisputeRecord:
-    return DisputeRecord(
-        dispute_id=model.dispute_id,
-        phone_key=model.phone_key,
-        phone_cipher=model.phone_cipher,
-        phone_masked=model.phone_masked,
-        phone_region=model.phone_region or "",
-        kind=model.kind,
-        created_at=model.created_at,
-        case_ids=tuple(model.case_ids or ()),
-        expires_at=model.expires_at,
-    )
 
 
 class _Transaction:
@@ -116,7 +91,7 @@ def file_dispute(
     try:
         with TransactWrite(connection=tables.connection()) as raw:
             tx = _Transaction(raw)
-            tx.save(_dispute_model(dispute), Dispute.dispute_id.does_not_exist())
+            tx.save(to_model(Dispute, dispute), Dispute.dispute_id.does_not_exist())
             for case in cases:
                 tx.save(to_model(Case, case), Case.case_id.does_not_exist())
             for company, lock in open_locks.items():
@@ -140,35 +115,54 @@ def file_dispute(
     return None
 
 
+# -- reads: an item past its expires_at is absent ---------------------------------------------
+# DynamoDB deletes expired items within about 48 h, and moto and DynamoDB Local never do:
+# every read in a request path filters them itself (docs/design.md §8).
+
+
+def _live(item: Dispute | Case | Event) -> bool:
+    return item.expires_at is None or item.expires_at > clock.now()
+
+
+def _unexpired(model: type[Dispute] | type[Case] | type[Event]) -> Condition:
+    return model.expires_at.does_not_exist() | (model.expires_at > clock.now())
+
+
 def get_dispute(dispute_id: str) -> DisputeRecord | None:
     try:
-        return _dispute_record(Dispute.get(dispute_id, consistent_read=True))
+        item = Dispute.get(dispute_id, consistent_read=True)
     except Dispute.DoesNotExist:
         return None
+    return to_record(DisputeRecord, item) if _live(item) else None
 
 
 def get_cases(case_ids: Iterable[str]) -> list[CaseRecord]:
     ids = list(case_ids)
-    found = {c.case_id: c for c in Case.batch_get(ids, consistent_read=True)}
+    found = {c.case_id: c for c in Case.batch_get(ids, consistent_read=True) if _live(c)}
     return [to_record(CaseRecord, found[i]) for i in ids if i in found]
 
 
 def get_case(case_id: str) -> CaseRecord | None:
     try:
-        return to_record(CaseRecord, Case.get(case_id, consistent_read=True))
+        item = Case.get(case_id, consistent_read=True)
     except Case.DoesNotExist:
         return None
+    return to_record(CaseRecord, item) if _live(item) else None
 
 
 def disputes_of(phone_key: str, limit: int = 50) -> list[DisputeRecord]:
-    return [
-        _dispute_record(d)
-        for d in Dispute.by_phone.query(phone_key, scan_index_forward=False, limit=limit)
-    ]
+    query = Dispute.by_phone.query(
+        phone_key,
+        filter_condition=_unexpired(Dispute),
+        scan_index_forward=False,
+        limit=limit,
+    )
+    return [to_record(DisputeRecord, d) for d in query]
 
 
 def events_of(case_id: str) -> list[EventRecord]:
-    return [to_record(EventRecord, e) for e in Event.query(case_id, consistent_read=True)]
+    query = Event.query(case_id, filter_condition=_unexpired(Event), consistent_read=True)
+    return [to_record(EventRecord, e) for e in query]
 
 
 def apply_transition(
@@ -184,55 +178,91 @@ def apply_transition(
 ) -> Conflict | None:
     """Writes one transition in ONE TransactWriteItems: the case (conditioned on the version
     and state it was read at), its audit event, its outbox items, and what the effect needs.
-    Returns the conflict that cancelled it: ('stale') or ('open', target company)."""
-    stale = Conflict("stale")
-    try:
-        with TransactWrite(connection=tables.connection()) as raw:
-            tx = _Transaction(raw)
-            tx.save(
-                to_model(Case, case),
-                (Case.version == expected_version) & (Case.state == expected_state),
-                stale,
-            )
-            tx.save(to_model(Event, event), Event.case_id.does_not_exist(), stale)
-            for message in outbox:
-                tx.save(
-                    outbox_store.to_model(message), OutboxMessage.message_id.does_not_exist(), stale
-                )
-            if release_lock:
-                tx.delete(Guard(release_lock))
-            if expire_events:
-                # Settled: every earlier event gets the case's TTL (versions 1..n all exist).
-                upto, expires = expire_events
-                for version in range(max(1, upto - MAX_EVENTS_EXPIRED_IN_TX), upto):
-                    tx.update(
-                        Event(case.case_id, version),
-                        [Event.expires_at.set(expires)],
-                        Event.case_id.exists(),
-                    )
-            if new_case:
-                target, target_event, lock = new_case
-                tx.save(to_model(Case, target), Case.case_id.does_not_exist())
-                tx.save(to_model(Event, target_event), Event.case_id.does_not_exist())
-                tx.save(
-                    to_model(Guard, lock),
-                    Guard.pk.does_not_exist(),
-                    Conflict("open", target.company),
-                )
-                tx.update(
-                    Dispute(target.dispute_id),
-                    [Dispute.case_ids.set(Dispute.case_ids.append([target.case_id]))],
-                    Dispute.dispute_id.exists(),
-                )
-    except TransactWriteError as exc:
-        conflict = tx.cause(exc)
-        if conflict is None:
-            raise
-        return conflict
+    A transition that settles the case (`expire_events`) counts it off its dispute, and the
+    last one to settle gives the dispute its TTL. Returns the conflict that cancelled it:
+    ('stale') or ('open', target company)."""
+    # Which of the dispute's two updates applies is decided by DynamoDB (a condition on its
+    # count of open cases), so of cases settling at once exactly one is last: try "last" first
+    # (most disputes name one company), then the other, again while others settle meanwhile.
+    counts_off = expire_events is not None and new_case is None
+    guesses = [True, False] * COUNT_OFF_TRIES if counts_off else [False]
+    for attempt, last in enumerate(guesses):
+        try:
+            with TransactWrite(connection=tables.connection()) as raw:
+                tx = _Transaction(raw)
+                _transition_writes(tx, case, expected_version, expected_state, event, outbox)
+                if release_lock:
+                    tx.delete(Guard(release_lock))
+                if expire_events:
+                    _expire_latest_events(tx, case.case_id, *expire_events)
+                    if counts_off:
+                        _count_off(tx, case.dispute_id, expire_events[1], last=last)
+                if new_case:
+                    _open_rerouted(tx, *new_case)
+        except TransactWriteError as exc:
+            conflict = tx.cause(exc)
+            if conflict is None:
+                raise
+            if conflict.kind in ("last", "not_last") and attempt + 1 < len(guesses):
+                continue  # the count moved: the other update applies now
+            return conflict
+        break
     if expire_events:
         upto, expires = expire_events
         _expire_older_events(case.case_id, upto - MAX_EVENTS_EXPIRED_IN_TX, expires)
     return None
+
+
+def _transition_writes(
+    tx: _Transaction,
+    case: CaseRecord,
+    expected_version: int,
+    expected_state: str,
+    event: EventRecord,
+    outbox: list[OutboxItem],
+) -> None:
+    stale = Conflict("stale")
+    tx.save(
+        to_model(Case, case),
+        (Case.version == expected_version) & (Case.state == expected_state),
+        stale,
+    )
+    tx.save(to_model(Event, event), Event.case_id.does_not_exist(), stale)
+    for message in outbox:
+        tx.save(outbox_store.to_model(message), OutboxMessage.message_id.does_not_exist(), stale)
+
+
+def _expire_latest_events(tx: _Transaction, case_id: str, upto: int, expires: datetime) -> None:
+    """Settled: every earlier event gets the case's TTL (versions 1..n all exist)."""
+    for version in range(max(1, upto - MAX_EVENTS_EXPIRED_IN_TX), upto):
+        tx.update(Event(case_id, version), [Event.expires_at.set(expires)], Event.case_id.exists())
+
+
+def _count_off(tx: _Transaction, dispute_id: str, expires: datetime, *, last: bool) -> None:
+    """One case of the dispute settled; if it was the last open one, the dispute ends with it."""
+    if last:
+        # A dispute filed before the count existed ends with its first settled case.
+        condition = (Dispute.open_cases <= 1) | Dispute.open_cases.does_not_exist()
+        actions: list[Action] = [Dispute.open_cases.add(-1), Dispute.expires_at.set(expires)]
+    else:
+        condition = Dispute.open_cases > 1
+        actions = [Dispute.open_cases.add(-1)]
+    tx.update(Dispute(dispute_id), actions, condition, Conflict("not_last" if last else "last"))
+
+
+def _open_rerouted(
+    tx: _Transaction, target: CaseRecord, target_event: EventRecord, lock: GuardRecord
+) -> None:
+    """The case opened at the right company: the dispute's count of open cases is unchanged
+    (the misrouted one settled), its list of cases grows."""
+    tx.save(to_model(Case, target), Case.case_id.does_not_exist())
+    tx.save(to_model(Event, target_event), Event.case_id.does_not_exist())
+    tx.save(to_model(Guard, lock), Guard.pk.does_not_exist(), Conflict("open", target.company))
+    tx.update(
+        Dispute(target.dispute_id),
+        [Dispute.case_ids.set(Dispute.case_ids.append([target.case_id]))],
+        Dispute.dispute_id.exists(),
+    )
 
 
 def _expire_older_events(case_id: str, below: int, expires: datetime) -> None:
@@ -261,10 +291,10 @@ def _newest_page(
     index, key: str, clauses: list, limit: int, start: dict | None
 ) -> tuple[list[CaseRecord], dict | None]:
     """One page of an index partition, newest first, with the given filters all applied."""
-    condition = None
+    condition = _unexpired(Case)
     for clause in clauses:
         if clause is not None:
-            condition = clause if condition is None else condition & clause
+            condition = condition & clause
     results = index.query(
         key,
         filter_condition=condition,
@@ -314,14 +344,21 @@ def erase_dispute(
     cases: list[CaseRecord],
     events: list[EventRecord],
     outbox: list[OutboxItem],
+    *,
+    stats_links: Iterable[tuple[str, str]] = (),
 ) -> None:
-    """Erases a settled dispute: the dispute, its cases and its SMS (sent or not) go; each
-    audit event keeps only what the law needs (who did what, when) without free text.
+    """Erases a settled dispute: the dispute, its cases, its SMS (sent or not), the stored
+    answers that show its cases (idempotency records) and the statistics items that name its
+    cases (`stats_links`: markers, hotspot index entries) go; counters stay. Each audit event
+    keeps only what the law needs (who did what, when): no free text, no region.
     Chunked under the 100-item transaction limit, the dispute last: if AWS fails between
     chunks, the dispute is still there to be erased again (every write here can be repeated),
     and nothing it leads to has been left unreachable."""
     writes: list[tuple[str, Model]] = [("strip", Event(e.case_id, e.version)) for e in events]
     writes += [("delete", OutboxMessage(m.message_id)) for m in outbox]
+    writes += [("delete", Stat(pk, sk)) for pk, sk in stats_links]
+    answers = sorted({pk for c in cases for pk in c.answered_in})
+    writes += [("delete", Guard(pk)) for pk in answers]
     writes += [("delete", Case(c.case_id)) for c in cases]
     writes.append(("delete", Dispute(dispute.dispute_id)))
     for start in range(0, len(writes), 90):
@@ -336,6 +373,7 @@ def erase_dispute(
                             Event.message.remove(),
                             Event.statement.remove(),
                             Event.internal_note.remove(),
+                            Event.region.remove(),
                         ],
                     )
 

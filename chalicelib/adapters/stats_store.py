@@ -89,12 +89,21 @@ class Marker:
     flags: frozenset[str]
 
 
+def marker_key(case_id: str) -> tuple[str, str]:
+    """The (pk, sk) of a case's marker."""
+    return f"case#{case_id}", MARKER_SK
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
 def read_marker(settings: Settings, case_id: str) -> Marker:
     item = (
         _ddb(settings)
         .get_item(
             TableName=_table(settings),
-            Key={"pk": {"S": f"case#{case_id}"}, "sk": {"S": MARKER_SK}},
+            Key=_key(*marker_key(case_id)),
             ConsistentRead=True,
         )
         .get("Item")
@@ -144,7 +153,7 @@ def apply(
         {
             "Update": {
                 "TableName": table,
-                "Key": {"pk": {"S": f"case#{case_id}"}, "sk": {"S": MARKER_SK}},
+                "Key": _key(*marker_key(case_id)),
                 "UpdateExpression": f"ADD {add} SET #exp = :exp",
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": names,

@@ -17,6 +17,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.connection import Connection, TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
@@ -76,6 +77,7 @@ class Dispute(_Model):
     created_at = UnicodeAttribute()
     # PynamoDB types `of` as the element's Python type, not its attribute class.
     case_ids: ListAttribute[str] = ListAttribute(of=UnicodeAttribute)  # type: ignore[arg-type]
+    open_cases = NumberAttribute(null=True)  # set when the last one settles: expires_at
     expires_at = TTLAttribute(null=True)
     by_phone = DisputesByPhone()
 
@@ -140,6 +142,7 @@ class Case(_Model):
     timer_shard = UnicodeAttribute(null=True)
     routed_from = UnicodeAttribute(null=True)
     response = JSONAttribute(null=True)
+    answered_in = UnicodeSetAttribute(null=True)  # idempotency records showing this case
     expires_at = TTLAttribute(null=True)
     company_queue = CompanyQueue()
     by_state = CasesByState()

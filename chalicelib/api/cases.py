@@ -97,6 +97,7 @@ def _transition(req: ApiRequest, role: str) -> Response:
         req.params["case_id"],
         req.body,
         cases.parse_if_match(req.headers.get("if-match")),
+        answered_in=req.answer_record,
     )
     return _case_response(case, views.case_view(case, load_workflow(), clock.now(), role))
 
@@ -201,7 +202,12 @@ def liaison_batch(req: ApiRequest):
         body = {k: v for k, v in item.items() if k not in ("case_id", "if_match")}
         try:
             case = cases.take_action(
-                settings, req.signed_in, item["case_id"], body, item.get("if_match")
+                settings,
+                req.signed_in,
+                item["case_id"],
+                body,
+                item.get("if_match"),
+                answered_in=req.answer_record,
             )
             results.append(
                 {

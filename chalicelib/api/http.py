@@ -70,6 +70,11 @@ class ApiRequest:
             raise AssertionError("signed_in on a route without auth")
         return self.actor
 
+    @property
+    def answer_record(self) -> str | None:
+        """The idempotency record this request's answer will be stored in, if any."""
+        return self.idempotency.pk if self.idempotency is not None else None
+
 
 def problem_body(problem: Problem) -> dict[str, Any]:
     # A detail or a field name may echo what was sent (an unknown field, a path): no number

@@ -200,8 +200,15 @@ def effects(event: AuditEvent, flags: Iterable[str], open_states: Iterable[str])
         province, city = split_region(event.region)
         week = iso_week(clock.parse_iso(event.at))
         out.counters[(hot_scope(week), hot_cell(event.company, province, city))] = 1
-        out.index.append((hot_index_scope(week, event.company, province, city), event.case_id))
+        out.index.append(hotspot_entry(event.case_id, event.company, event.region, event.at))
     return out
+
+
+def hotspot_entry(case_id: str, company: str, region: str | None, filed_at: str) -> tuple[str, str]:
+    """The drill-down index entry (partition, sort key) a filed case is listed under."""
+    province, city = split_region(region)
+    week = iso_week(clock.parse_iso(filed_at))
+    return hot_index_scope(week, company, province, city), case_id
 
 
 # -- figures --------------------------------------------------------------------------------

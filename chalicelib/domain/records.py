@@ -49,6 +49,8 @@ class DisputeRecord:
     created_at: str
     case_ids: tuple[str, ...] = field(default=())
     phone_region: str = ""
+    # Cases not yet settled: the transaction that settles the last one sets `expires_at`.
+    open_cases: int = 0
     expires_at: datetime | None = None
 
 
@@ -81,6 +83,8 @@ class CaseRecord:
     timer_shard: str | None = None
     routed_from: str | None = None
     response: dict[str, Any] | None = None
+    # The idempotency records whose stored answers show this case (erasure removes them).
+    answered_in: tuple[str, ...] = ()
     expires_at: datetime | None = None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters import case_store
@@ -17,7 +17,9 @@ from chalicelib.domain.ids import looks_like, new_case_id
 from chalicelib.domain.records import CaseRecord, EventRecord, GuardRecord, OutboxItem
 from chalicelib.domain.workflow import Decision, Workflow, load_workflow
 
-SETTLED_RETENTION = timedelta(days=180)
+# A case remembers the idempotency records whose answers show it, for erasure; a record
+# lives 24 h, so the latest few are all that can still be live.
+ANSWERS_REMEMBERED = 8
 
 
 def audit_event(case: CaseRecord, version: int, **fields: Any) -> EventRecord:
@@ -126,8 +128,10 @@ def take_action(
     *,
     fired_timer: str | None = None,
     case: CaseRecord | None = None,
+    answered_in: str | None = None,
 ) -> CaseRecord:
-    """Applies `body['action']` for `actor`; returns the case as stored after the change."""
+    """Applies `body['action']` for `actor`; returns the case as stored after the change.
+    `answered_in`: the idempotency record that will hold the answer, if the request has one."""
     workflow, directory = load_workflow(), load_directory()
     case = case or load_case(actor, case_id)
     if if_match is not None and if_match != case.version:
@@ -172,7 +176,7 @@ def take_action(
     )
     next_due = timers.next_due(new_timers)
     settled = decision.terminal and workflow.state(decision.to_state).settled
-    expires = now + SETTLED_RETENTION if settled else None
+    expires = now + settings.retention if settled else None
     response = case.response
     if action == "respond":
         response = {
@@ -192,6 +196,7 @@ def take_action(
         timer_shard=timers.shard_for(case.case_id, settings.timer_shards) if next_due else None,
         due_at=timers.company_due(workflow, new_timers),
         response=response,
+        answered_in=remember_answer(case.answered_in, answered_in),
         expires_at=expires,
     )
     event = audit_event(
@@ -244,6 +249,12 @@ def take_action(
         "Someone else changed the case first; reload it and retry",
         extra={"current_version": current.version if current else None},
     )
+
+
+def remember_answer(known: tuple[str, ...], record: str | None) -> tuple[str, ...]:
+    if record is None or record in known:
+        return known
+    return (*known, record)[-ANSWERS_REMEMBERED:]
 
 
 # The case fields a new case takes from what opened it (a filing, or the misrouted case).

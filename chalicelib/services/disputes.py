@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters import case_store, guards, outbox_store
+from chalicelib.adapters import case_store, guards, outbox_store, stats_store
 from chalicelib.config import Settings
-from chalicelib.domain import clock, timers
+from chalicelib.domain import clock, insight, timers
 from chalicelib.domain.actors import Actor
 from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.errors import Problem, not_found, unauthenticated
@@ -74,6 +74,7 @@ def file_dispute(
             phone_cipher=holder["cipher"],
             phone_masked=holder["masked"],
             phone_region=holder.get("region", ""),
+            answered_in=(claim.pk,) if claim is not None else (),
         )
         cases.append(case)
         events.append(event)
@@ -96,6 +97,7 @@ def file_dispute(
         kind=request.kind,
         created_at=created,
         case_ids=tuple(c.case_id for c in cases),
+        open_cases=len(cases),
     )
     outbox = [
         OutboxItem(
@@ -205,4 +207,13 @@ def erase_dispute(actor: Actor, dispute_id: str) -> None:
             extra={"open_case_ids": still_open},
         )
     events = [e for c in cases for e in case_store.events_of(c.case_id)]
-    case_store.erase_dispute(dispute, cases, events, outbox_store.of_dispute(dispute_id))
+    # Counts stay; the items that tie a case id (and its region) to them go.
+    links = [stats_store.marker_key(c.case_id) for c in cases]
+    links += [
+        insight.hotspot_entry(c.case_id, c.company, c.phone_region, c.created_at)
+        for c in cases
+        if c.routed_from is None  # a rerouted case was never filed, never listed
+    ]
+    case_store.erase_dispute(
+        dispute, cases, events, outbox_store.of_dispute(dispute_id), stats_links=links
+    )

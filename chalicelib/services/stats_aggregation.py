@@ -24,9 +24,10 @@ from chalicelib.domain.workflow import load_workflow
 log = logging.getLogger("recount.stats")
 
 MAX_ATTEMPTS = 8
-# A marker outlives its case's last event by far more than a stream keeps records (24 h):
-# flags such as "first response seen" must hold for as long as the case can still move.
-MARKER_RETENTION = timedelta(days=400)
+# While its case can still move, a marker outlives the case's latest event by far more than a
+# stream keeps records (24 h): flags such as "first response seen" must hold. Once the case
+# settles, it ends with the case's other records (settings.retention after settling).
+OPEN_MARKER_RETENTION = timedelta(days=400)
 INDEX_RETENTION = timedelta(days=400)
 
 
@@ -61,6 +62,12 @@ def count_event(settings: Settings, event: insight.AuditEvent, open_states: list
         if not (change.counters or change.index or change.flags):
             return False  # reminders and follow-ups change no figure: nothing to write
         now = clock.now()
+        settles = event.to_state not in open_states
+        marker_expires = (
+            clock.parse_iso(event.at) + settings.retention
+            if settles
+            else now + OPEN_MARKER_RETENTION
+        )
         outcome = stats_store.apply(
             settings,
             event.case_id,
@@ -69,7 +76,7 @@ def count_event(settings: Settings, event: insight.AuditEvent, open_states: list
             flags=change.flags,
             counters=change.counters,
             index=change.index,
-            marker_expires=now + MARKER_RETENTION,
+            marker_expires=marker_expires,
             index_expires=now + INDEX_RETENTION,
         )
         if outcome == stats_store.APPLIED:

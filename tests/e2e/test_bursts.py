@@ -136,6 +136,35 @@ def test_retries_with_one_idempotency_key_make_one_dispute(stack: Stack):
     assert [d["dispute_id"] for d in listed["items"]] == [created[0]["dispute_id"]]
 
 
+def test_a_dispute_whose_cases_all_settle_at_once_still_ends(stack: Stack):
+    """Every case of one dispute withdrawn at the same moment: exactly one of them is the
+    last to settle, and the dispute gets its end (docs/design.md §8)."""
+    phone, id6 = "13600136009", "97531X"
+    enrol(phone, id6)
+    token = sign_in(stack, phone, id6)
+    companies = ["tencent", "alibaba", "alipay", "baidu", "kuaishou", "douyin", "jd", "meituan"]
+    status, filed, _ = stack.call(
+        "POST", "/v1/disputes", {"items": [{**ITEM, "company": c} for c in companies]}, token
+    )
+    assert status == 201, filed
+    ids = [c["case_id"] for c in filed["cases"]]
+    answers = burst(
+        lambda n: stack.call(
+            "POST", f"/v1/cases/{ids[n]}/actions", {"action": "withdraw"}, token, timeout=WAIT_S
+        ),
+        size=len(ids),
+    )
+    # A withdrawal that met another's transaction on the dispute item may be asked to retry.
+    for n, (status, body, _) in enumerate(answers):
+        while status == 503 and body.get("code") == "service_unavailable":
+            status, body, _ = stack.call(
+                "POST", f"/v1/cases/{ids[n]}/actions", {"action": "withdraw"}, token
+            )
+        assert (status, body.get("state")) == (200, "withdrawn"), body
+    (dispute,) = table_items("disputes", filed["dispute_id"])
+    assert dispute["open_cases"]["N"] == "0" and "expires_at" in dispute, dispute
+
+
 def test_a_burst_of_wrong_codes_has_at_most_three_tries_per_code(stack: Stack):
     phone, id6 = "13600136003", "11223X"
     enrol(phone, id6)
