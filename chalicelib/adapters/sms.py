@@ -28,12 +28,14 @@ class SnsSmsSender:
             # The embedded AWS keeps no readable record of what it "sent": keep one for /dev/sms.
             from chalicelib.adapters.tables import DevSms
 
+            now = clock.now()
             DevSms(
                 phone_key,
-                clock.iso(clock.now()) + "#" + message_id[:8],
+                clock.iso(now) + "#" + message_id[:8],
                 body=text,
                 message_id=message_id,
                 phone_masked=masked,
+                expires_at=now + self._settings.retention,
             ).save()
         return message_id
 
@@ -46,7 +48,13 @@ def dev_sent_to(phone_key: str, *, newest_first: bool = False) -> list[dict[str,
     """Stage `local` only: what the embedded AWS "sent" to a number, oldest first."""
     from chalicelib.adapters.tables import DevSms
 
+    query = DevSms.query(
+        phone_key,
+        filter_condition=DevSms.expires_at.does_not_exist() | (DevSms.expires_at > clock.now()),
+        consistent_read=True,
+        scan_index_forward=not newest_first,
+    )
     return [
         {"body": m.body, "sent_at": m.sent_at.split("#")[0], "message_id": m.message_id}
-        for m in DevSms.query(phone_key, consistent_read=True, scan_index_forward=not newest_first)
+        for m in query
     ]

@@ -288,6 +288,7 @@ class DevSms(_Model):
     body = UnicodeAttribute()
     message_id = UnicodeAttribute()
     phone_masked = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)  # kept as long as the records it tells of
 
 
 class Stat(_Model):

@@ -59,6 +59,7 @@ ESCALATIONS = "escalations#"
 FLAG_ACK = "ack"
 FLAG_RESPONSE = "resp"
 FLAG_FIRST_RESPONSE = "responded"
+FLAG_INDEXED = "indexed"  # listed in the hotspot index: the entry ends with the case
 
 ACK_ANSWERS = frozenset({"acknowledge", "request_user_action", "respond", "misrouted"})
 ACK_ENDS = ACK_ANSWERS | {"sla_breach"}  # what ends the acknowledgement clock of a case
@@ -201,6 +202,11 @@ def effects(event: AuditEvent, flags: Iterable[str], open_states: Iterable[str])
         week = iso_week(clock.parse_iso(event.at))
         out.counters[(hot_scope(week), hot_cell(event.company, province, city))] = 1
         out.index.append(hotspot_entry(event.case_id, event.company, event.region, event.at))
+        out.flags.add(FLAG_INDEXED)
+    elif FLAG_INDEXED in seen and src in open_set and dst not in open_set and event.case_created_at:
+        # Settled: its index entry is written again, to end with the case's other records.
+        entry = hotspot_entry(event.case_id, event.company, event.region, event.case_created_at)
+        out.index.append(entry)
     return out
 
 

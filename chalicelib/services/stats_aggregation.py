@@ -62,12 +62,10 @@ def count_event(settings: Settings, event: insight.AuditEvent, open_states: list
         if not (change.counters or change.index or change.flags):
             return False  # reminders and follow-ups change no figure: nothing to write
         now = clock.now()
-        settles = event.to_state not in open_states
-        marker_expires = (
-            clock.parse_iso(event.at) + settings.retention
-            if settles
-            else now + OPEN_MARKER_RETENTION
-        )
+        if event.to_state in open_states:
+            marker_expires, index_expires = now + OPEN_MARKER_RETENTION, now + INDEX_RETENTION
+        else:  # settled: what names the case ends with its other records
+            marker_expires = index_expires = clock.parse_iso(event.at) + settings.retention
         outcome = stats_store.apply(
             settings,
             event.case_id,
@@ -77,7 +75,7 @@ def count_event(settings: Settings, event: insight.AuditEvent, open_states: list
             counters=change.counters,
             index=change.index,
             marker_expires=marker_expires,
-            index_expires=now + INDEX_RETENTION,
+            index_expires=index_expires,
         )
         if outcome == stats_store.APPLIED:
             return True

@@ -18,7 +18,7 @@ import pytest
 from chalicelib.adapters import case_store
 from chalicelib.domain import clock
 from chalicelib.domain.actors import Actor
-from chalicelib.services import cases, local_stream_pump
+from chalicelib.services import cases, local_stream_pump, scheduler
 from tests.integration.helpers import all_tables, scan
 from tests.integration.test_case_actions import Desk, item, problem
 
@@ -117,6 +117,9 @@ def test_an_expired_dispute_is_absent_from_every_read(desk: Desk):
     dispute_id, ids = desk.file("tencent")
     case_id = ids["tencent"]
     withdraw(desk, case_id)
+    scheduler.tick(desk.settings)  # the SMS go out
+    local_stream_pump.pump_audit_stream(desk.settings)  # markers, hotspot entry
+    settled_at = clock.now()
 
     def visible() -> dict[str, bool]:
         token = desk.person()
@@ -146,7 +149,18 @@ def test_an_expired_dispute_is_absent_from_every_read(desk: Desk):
     desk.persons.clear()
     assert not any(visible().values()), visible()
     # DynamoDB has not deleted them yet (it takes up to 48 h; moto never does): reads hide them.
-    assert stored(desk, "cases", "case_id", case_id)
+    # Every item that names the dispute or its case carries an end that has passed.
+    assert clock.now() - settled_at > RETENTION
+    naming = {
+        name.removeprefix(desk.settings.table_prefix + "-"): [
+            i for i in items if dispute_id in json.dumps(i) or case_id in json.dumps(i)
+        ]
+        for name, items in all_tables(desk.settings).items()
+    }
+    assert {n for n, items in naming.items() if items} >= {"disputes", "cases", "events", "stats"}
+    for name, items in naming.items():
+        for found in items:
+            assert ttl(found) is not None and ttl(found) < clock.now(), (name, found)
     r = desk.api.call("DELETE", f"/v1/disputes/{dispute_id}", token=desk.person())
     problem(r, 404, "not_found")
 

@@ -62,7 +62,19 @@ def test_a_filing_is_received_opens_a_case_and_lands_in_its_hotspot_cell():
     assert figures(change) == {"received": 1, "open#submitted": 1}
     assert change.counters[("hot#2026-W48", "jd#广东省#深圳市")] == 1
     assert change.index == [("hotcases#2026-W48#jd#广东省#深圳市", "C000000001")]
-    assert change.flags == set()
+    assert change.flags == {"indexed"}
+
+
+def test_a_listed_case_that_settles_lists_itself_again_to_end_with_the_case():
+    """Its hotspot entry is written again (with the settled case's end); a case that was
+    never listed (rerouted in) is not listed at its end either."""
+    withdraw = ev("withdraw", "submitted", "withdrawn", "2026-12-03T02:00:00Z")
+    assert effects(withdraw, {"indexed"}, OPEN).index == [
+        ("hotcases#2026-W48#jd#广东省#深圳市", "C000000001")
+    ]
+    assert effects(withdraw, set(), OPEN).index == []
+    acknowledge = ev("acknowledge", "submitted", "acknowledged", "2026-12-03T02:00:00Z")
+    assert effects(acknowledge, {"indexed"}, OPEN).index == []
 
 
 def test_a_case_rerouted_in_is_received_but_is_not_a_filing():
@@ -90,7 +102,7 @@ def test_acknowledged_then_responded_on_time():
         "responded": 1,
         "respond_days#3": 1,  # Mon, Tue, Wed
     }
-    assert flags == {"ack", "resp", "responded"}
+    assert flags == {"ack", "resp", "responded", "indexed"}
 
 
 def test_the_deadline_second_itself_is_on_time_and_the_next_is_late():
