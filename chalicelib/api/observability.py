@@ -15,6 +15,7 @@ service knows about them:
     SmsSent / SmsMerged / SmsFailed / SmsDeferred / SmsDead
                        outbox stream: a message's new status after a send attempt, whichever
                        dispatcher (stream or scheduler backstop) made it
+    SmsDropped         outbox stream: a message no longer true at send time, dropped unsent
     TimersFired        the scheduler tick's own count
 
 `count()` is the port for anything else: domain-free, it only adds to this invocation's metrics.
@@ -59,6 +60,7 @@ def redact_text(text: str) -> str:
         mobile=lambda number, span: MOBILE_MASK,
         id_number=lambda number, span: SIX_MASK,
         also=[(_SIX, SIX_MASK)],
+        spare_hex_tokens=True,  # request and trace ids are not numbers
     )
 
 
@@ -291,7 +293,12 @@ def _s(image: dict[str, Any], name: str) -> str | None:
     return value.get("S") if isinstance(value, dict) else None
 
 
-OUTBOX_STATUS_METRICS = {"sent": "SmsSent", "merged": "SmsMerged", "dead": "SmsDead"}
+OUTBOX_STATUS_METRICS = {
+    "sent": "SmsSent",
+    "merged": "SmsMerged",
+    "dropped": "SmsDropped",
+    "dead": "SmsDead",
+}
 
 
 def outbox_metrics(records: list[dict[str, Any]]) -> dict[str, int]:

@@ -149,3 +149,42 @@ def get_dispute(req: ApiRequest):
     from chalicelib.services import disputes
 
     return disputes.get_dispute(req.signed_in, req.params["dispute_id"])
+
+
+CHECK_RESULT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["text"],
+    "properties": {
+        "text": {
+            "type": "string",
+            "maxLength": 1000,
+            "description": "The national check's result SMS as pasted; read, never stored",
+        }
+    },
+}
+
+
+@route(
+    bp,
+    "/v1/check-results",
+    "POST",
+    summary="Read a pasted result SMS of the national check: the counts it reports, to pre-fill",
+    tag="person",
+    auth="person",
+    body=CHECK_RESULT,
+    errors=(400, 401, 413, 415, 422),
+)
+def read_check_result(req: ApiRequest):
+    """Nothing understood is an empty reading, not an error: the person fills the form in."""
+    from chalicelib.domain.check_result import read_result
+    from chalicelib.domain.directory import load_directory
+
+    reading = read_result(req.body["text"], load_directory())
+    return {
+        "kind": reading.kind,
+        "items": [
+            {"company": i.company, "reported_count": i.reported_count, "matched": i.matched}
+            for i in reading.items
+        ],
+    }

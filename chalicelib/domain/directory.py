@@ -16,6 +16,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from chalicelib.domain import advice
+
 # chalicelib/domain/ → ../../workflows: the file ships with the Lambda package next to app.py.
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "workflows" / "directory.yaml"
 
@@ -24,6 +26,9 @@ ENTRY_TYPES = ("company", "carrier")
 CONFIDENCES = ("confirmed", "well_known", "secondary", "unverified", "unknown")
 # Only facts the team has checked itself may carry a verified_at date.
 VERIFIABLE_CONFIDENCES = frozenset({"confirmed", "well_known"})
+# `confirmed` means an official page (the company's, the carrier's or MIIT's) says it: such a
+# fact must name that page (source_url) and the day we read it (verified_at).
+SOURCED_CONFIDENCES = frozenset({"confirmed"})
 METHODS = ("sms_code", "face", "id_card", "business_hall")
 DEFAULT_KEYS = ("stale_after_days",)
 # Per-company deadline overrides. Their defaults are the timers in case_workflow.yaml: the
@@ -54,7 +59,7 @@ _ENTRY_REQUIRED = (
     "hotline",
     "identity_verification",
 )
-_ENTRY_OPTIONAL = ("deadlines", "number_renewal")
+_ENTRY_OPTIONAL = ("deadlines", "number_renewal", "escalation")
 _FACT_KEYS = ("confidence", "source_url", "verified_at")
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
@@ -127,6 +132,9 @@ class Entry:
     identity_verification: IdentityVerification
     deadlines: Mapping[str, int]  # stale_after_days default merged with this entry's overrides
     number_renewal: NumberRenewal | None
+    # Where to turn when the entry's own steps fail: names of advice texts in templates/advice/
+    # (a complaint to a national service is advice, never one of the entry's unbind steps).
+    escalation: tuple[str, ...] = ()
 
     def facts(self) -> dict[str, Fact]:
         facts = {
@@ -201,6 +209,8 @@ class Directory:
                 "covers": nr.covers,
                 "confidence": nr.fact.confidence,
             }
+        if e.escalation:
+            result["escalation"] = [advice.item(name) for name in e.escalation]
         return result
 
 
@@ -358,6 +368,19 @@ class _Validator:
                 _join(where, "source_url"), f"must be an https:// URL or null, got {source_url!r}"
             )
         verified_at = self.date_or_none(m["verified_at"], _join(where, "verified_at"))
+        if confidence in SOURCED_CONFIDENCES:
+            # Never confirmed without the official page that says it (and when we read it).
+            if source_url is None:
+                raise self.fail(
+                    _join(where, "source_url"),
+                    f"required when confidence is {confidence}: the https:// URL of the official"
+                    " page that states this fact (else lower the confidence)",
+                )
+            if verified_at is None:
+                raise self.fail(
+                    _join(where, "verified_at"),
+                    f"required when confidence is {confidence}: the date the source was checked",
+                )
         if verified_at is not None and confidence not in VERIFIABLE_CONFIDENCES:
             # A date means "we checked it"; a checked fact must then be marked confirmed.
             raise self.fail(
@@ -443,6 +466,24 @@ class _Validator:
             fact=self.fact(m["fact"], _join(where, "fact")),
         )
 
+    def escalation(self, node: object, where: str) -> tuple[str, ...]:
+        if node is None:
+            return ()
+        names = self.sequence(node, where)
+        known = advice.names()
+        for i, name in enumerate(names):
+            item_where = f"{where}[{i}]"
+            self.text(name, item_where)
+            if name not in known:
+                raise self.fail(
+                    item_where,
+                    f"no advice text templates/advice/{name}{advice.SUFFIX}"
+                    f" (known: {', '.join(sorted(known))})",
+                )
+        if len(set(names)) != len(names):
+            raise self.fail(where, "must not repeat an advice")
+        return tuple(names)
+
     def defaults(self, node: object, where: str) -> dict[str, int]:
         m = self.mapping(node, where, DEFAULT_KEYS)
         return {k: self.integer(m[k], _join(where, k), 1) for k in DEFAULT_KEYS}
@@ -507,6 +548,7 @@ class _Validator:
             number_renewal=(
                 None if renewal_node is None else self.number_renewal(renewal_node, renewal_where)
             ),
+            escalation=self.escalation(m.get("escalation"), _join(where, "escalation")),
         )
 
     def directory(self, data: object) -> Directory:

@@ -115,6 +115,6 @@ def parse_dispute(body: dict[str, Any], directory: Directory) -> DisputeRequest:
     return DisputeRequest(kind, tuple(items))
 
 
-def extra_advice(item: DisputeItem) -> list[dict[str, str]]:
+def extra_advice(reason: str) -> list[dict[str, str]]:
     """Triage advice that comes before the company's own steps."""
-    return [advice.item("report_fraud")] if item.reason == "fraud_suspected" else []
+    return [advice.item("report_fraud")] if reason == "fraud_suspected" else []

@@ -22,10 +22,10 @@ reading is a number, and "一个账号" holds none in any.
 In the copy, digit groups joined by short runs of separators (up to three of: any space, . - _ /
 ( ) [ ] and their full-width forms, mixed) form a stretch. A number is a sequence of whole groups
 of a stretch whose digits read as a mobile (optionally after 86 / 0086, and a + before that) or
-as a plausible ID. A number made of several groups must not be glued to hexadecimal letters
-("aa98-98241573a786"): that is an identifier (a request or trace id), not something a person
-typed ("tel138-0013-8000" is). Each number found is replaced in the original text, so text
-without a number comes back exactly as written.
+as a plausible ID. In logs only, a number made of several groups must not be glued to
+hexadecimal letters ("aa98-98241573a786"): that is a request or trace id; in what people write,
+letters glued on change nothing ("abc1 3800 138000" is a number). Each number found is replaced
+in the original text, so text without a number comes back exactly as written.
 """
 
 from __future__ import annotations
@@ -212,7 +212,9 @@ def _in_a_hex_token(copy: str, start: int, end: int) -> bool:
     )
 
 
-def _numbers_in(copy: str, groups: list[tuple[int, int]]) -> Iterable[tuple[int, int, Kind, str]]:
+def _numbers_in(
+    copy: str, groups: list[tuple[int, int]], spare_hex_tokens: bool
+) -> Iterable[tuple[int, int, Kind, str]]:
     """The numbers among a stretch's groups: from each group on, the longest run of whole
     groups that reads as a number; the search goes on after it."""
     i = 0
@@ -228,7 +230,7 @@ def _numbers_in(copy: str, groups: list[tuple[int, int]]) -> Iterable[tuple[int,
             if read is None and digits[-1] in "Xx":  # "13800138000x": a mobile and a letter
                 read, end = _read(digits[:-1]), end - 1
                 read = read if read and read[0] == "mobile" else None
-            if read is None or (j > i and _in_a_hex_token(copy, start, end)):
+            if read is None or (spare_hex_tokens and j > i and _in_a_hex_token(copy, start, end)):
                 continue
             prefixed = read[0] == "mobile" and read[1] != digits  # 86 / 0086 before it
             if prefixed and start > 0 and copy[start - 1] == "+":
@@ -241,8 +243,12 @@ def _numbers_in(copy: str, groups: list[tuple[int, int]]) -> Iterable[tuple[int,
         i = best[0] + 1
 
 
-def find_personal_numbers(text: str, normalised: Normalised | None = None) -> list[Found]:
+def find_personal_numbers(
+    text: str, normalised: Normalised | None = None, *, spare_hex_tokens: bool = False
+) -> list[Found]:
     """Every mobile and ID number in the text, in order, as spans of the original text.
+    `spare_hex_tokens` (logs): groups glued to hexadecimal letters are a request or trace id,
+    not a number; in what people write ("abc1 3800 138000") they are a number all the same.
 
     Chinese numerals are read three ways: in runs only ("13800138000一直": a number, then a
     word), each on its own ("1380013800零": one number, typed in two scripts), and not at all
@@ -253,7 +259,7 @@ def find_personal_numbers(text: str, normalised: Normalised | None = None) -> li
     candidates: list[Found] = []
     for copy in copies:
         for groups in _stretches(copy.text):
-            for start, end, kind, digits in _numbers_in(copy.text, groups):
+            for start, end, kind, digits in _numbers_in(copy.text, groups, spare_hex_tokens):
                 o_start, o_end = copy.original_span(start, end)
                 # "(138)0013-8000": the bracket the number closes (or opens) goes with it.
                 o_start, o_end = _with_brackets(text, o_start, o_end)
@@ -285,13 +291,15 @@ def replace_numbers(
     mobile: Replacement,
     id_number: Replacement,
     also: Iterable[tuple[re.Pattern[str], str]] = (),
+    *,
+    spare_hex_tokens: bool = False,
 ) -> str:
     """The text with each personal number replaced. `also` (pattern, replacement): more shapes
     to take out, searched in the normalised copy (ASCII digits) where no number was found."""
     if text.isascii() and not any(c in "0123456789" for c in text):
         return text  # the common case in logs: nothing that could be a number
     copy = normalise(text)
-    found = find_personal_numbers(text, copy)
+    found = find_personal_numbers(text, copy, spare_hex_tokens=spare_hex_tokens)
     edits: list[tuple[int, int, str]] = []
     for number in found:
         span = text[number.start : number.end]

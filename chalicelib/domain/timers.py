@@ -91,6 +91,19 @@ def company_due(workflow: Workflow, timers: Mapping[str, str]) -> str | None:
     return min(armed) if armed else None
 
 
+def turn_due(workflow: Workflow, state: str, timers: Mapping[str, str]) -> str | None:
+    """Until when the party whose move it is may make it: the earliest armed timer that moves
+    the case on from `state` without them (a reminder, which leaves it where it is, is none)."""
+    due = []
+    for name, at in timers.items():
+        spec = workflow.actions.get(workflow.timers[name].fires)
+        if at.startswith(PAUSED) or spec is None or state not in spec.sources:
+            continue
+        if any(effect.to != state for effect in spec.effects.values()):
+            due.append(at)
+    return min(due) if due else None
+
+
 def shard_for(case_id: str, shards: int) -> str:
     # Stable across processes (unlike hash()): spreads the due-timer index over partitions.
     return str(sum(case_id.encode()) % max(1, shards))

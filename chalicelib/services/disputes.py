@@ -11,9 +11,9 @@ from chalicelib.domain.actors import Actor
 from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.errors import Problem, not_found, unauthenticated
 from chalicelib.domain.ids import new_dispute_id
-from chalicelib.domain.intake import DisputeItem, extra_advice, parse_dispute
-from chalicelib.domain.records import DisputeRecord, OutboxItem
-from chalicelib.domain.workflow import load_workflow
+from chalicelib.domain.intake import extra_advice, parse_dispute
+from chalicelib.domain.records import CaseRecord, DisputeRecord, OutboxItem
+from chalicelib.domain.workflow import Workflow, load_workflow
 from chalicelib.services.cases import history, open_case
 from chalicelib.services.idempotency import Answer, Claim, in_flight
 from chalicelib.services.views import case_view
@@ -29,13 +29,33 @@ def _renewal_routes(directory: Directory, carrier_name: str) -> list[dict[str, A
     return [directory.next_steps(k)["number_renewal"] for k in (match or carriers)]
 
 
-def _next_steps(directory: Directory, item: DisputeItem, carrier_name: str) -> dict[str, Any]:
-    steps = directory.next_steps(item.company)
-    steps["advice"] = extra_advice(item)
-    if item.reason == "recycled_number":
-        # Triage: the carrier's 二次号码焕新 unbinds every account made before re-issue.
-        steps["number_renewal_first"] = _renewal_routes(directory, carrier_name)
+def _next_steps(directory: Directory, company: str, reason: str, carrier: str) -> dict[str, Any]:
+    """The same on filing and on every read: the company's steps, triage advice, and for a
+    recycled number the carrier's 二次号码焕新 first (it unbinds every account made before the
+    number was re-issued)."""
+    steps = directory.next_steps(company)
+    steps["advice"] = extra_advice(reason)
+    if reason == "recycled_number":
+        steps["number_renewal_first"] = _renewal_routes(directory, carrier)
     return steps
+
+
+def _progress(workflow: Workflow, cases: list[CaseRecord]) -> dict[str, int]:
+    """How far a dispute has come (e.g. 3 家中 2 家已解决)."""
+    return {
+        "cases": len(cases),
+        "settled": sum(1 for c in cases if not workflow.is_open(c.state)),
+        "resolved": sum(1 for c in cases if c.state == "resolved"),
+    }
+
+
+def _ruling(trail: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The anti-fraud centre's latest decision on the case, shown above its history."""
+    decisions = [e for e in trail if e["actor"] == "operator"]
+    if not decisions:
+        return None
+    last = decisions[-1]
+    return {k: last[k] for k in ("action", "at", "to", "message", "statement") if k in last}
 
 
 def file_dispute(
@@ -85,7 +105,7 @@ def file_dispute(
                 workflow,
                 now,
                 "user",
-                _next_steps(directory, item, holder.get("carrier", "")),
+                _next_steps(directory, item.company, item.reason, holder.get("carrier", "")),
             )
         )
     dispute = DisputeRecord(
@@ -119,6 +139,8 @@ def file_dispute(
         "dispute_id": dispute_id,
         "kind": request.kind,
         "created_at": created,
+        "phone_masked": dispute.phone_masked,
+        "progress": _progress(workflow, cases),
         "cases": views,
     }
     answer = None
@@ -153,16 +175,26 @@ def _owned_dispute(actor: Actor, dispute_id: str) -> DisputeRecord:
 def get_dispute(actor: Actor, dispute_id: str) -> dict[str, Any]:
     dispute = _owned_dispute(actor, dispute_id)
     workflow, directory, now = load_workflow(), load_directory(), clock.now()
+    records = case_store.get_cases(dispute.case_ids)
+    carrier = ""
+    if any(c.reason == "recycled_number" for c in records):
+        holder = guards.get_live(f"holder#{actor.phone_key}", now, consistent=False)
+        carrier = str((holder.data or {}).get("carrier", "")) if holder else ""
     cases = []
-    for case in case_store.get_cases(dispute.case_ids):
-        view = case_view(case, workflow, now, "user", directory.next_steps(case.company))
+    for case in records:
+        steps = _next_steps(directory, case.company, case.reason, carrier)
+        view = case_view(case, workflow, now, "user", steps)
         view["history"] = history(case.case_id, "user")
+        ruling = _ruling(view["history"])
+        if ruling is not None:
+            view["ruling"] = ruling
         cases.append(view)
     return {
         "dispute_id": dispute.dispute_id,
         "kind": dispute.kind,
         "created_at": dispute.created_at,
         "phone_masked": dispute.phone_masked,
+        "progress": _progress(workflow, records),
         "cases": cases,
     }
 
@@ -181,6 +213,9 @@ def list_disputes(actor: Actor) -> dict[str, Any]:
                 "dispute_id": d.dispute_id,
                 "kind": d.kind,
                 "created_at": d.created_at,
+                "progress": _progress(
+                    workflow, [all_cases[i] for i in d.case_ids if i in all_cases]
+                ),
                 "cases": [
                     case_view(all_cases[i], workflow, now, "user")
                     for i in d.case_ids

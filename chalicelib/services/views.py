@@ -44,6 +44,8 @@ def case_view(
         if getattr(case, name):
             view[name] = getattr(case, name)
     if role == "user":
+        if case.action_on == "user":
+            view["your_due_at"] = timers.turn_due(workflow, case.state, case.timers)
         if case.state in ("escalated", "disputed_closed"):
             step = workflow.outside_step(case.kind, case.lane)
             if step:

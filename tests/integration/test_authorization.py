@@ -66,6 +66,8 @@ EXPECTED: dict[tuple[str, str], tuple[int | str, ...]] = {
         (401, 401, 201, 201, 401, 401, 401, 401, 401),
     ("GET", "/v1/disputes"):
         (401, 401, 200, 200, 401, 401, 401, 401, 401),
+    ("POST", "/v1/check-results"):
+        (401, 401, 200, 200, 401, 401, 401, 401, 401),
     ("GET", "/v1/disputes/{dispute_id}"):
         (401, 401, 200, 404, 401, 401, 401, 401, 401),
     ("DELETE", "/v1/disputes/{dispute_id}"):
@@ -371,6 +373,9 @@ BUILDERS: dict[tuple[str, str], Callable[[Cast, int], Request]] = {
     ("POST", "/v1/sessions"): _session,
     ("POST", "/v1/disputes"): _file,
     ("GET", "/v1/disputes"): _list_disputes,
+    ("POST", "/v1/check-results"): lambda cast, i: Request(
+        "/v1/check-results", {"text": "京东1个"}
+    ),
     ("GET", "/v1/disputes/{dispute_id}"): _get_dispute,
     ("DELETE", "/v1/disputes/{dispute_id}"): _erase_dispute,
     ("POST", "/v1/cases/{case_id}/actions"): _person_action,

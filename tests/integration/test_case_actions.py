@@ -595,3 +595,27 @@ def test_a_warm_liaison_transition_costs_one_read_and_one_write(desk: Desk):
         assert set(spent) <= READS | WRITES, spent
         assert reads <= 1 and set(spent) & READS <= {"GetItem"}, spent
         assert writes == {"TransactWriteItems": 1}, spent
+
+
+# -- following a dispute --------------------------------------------------------------------------
+def test_the_person_sees_progress_their_own_deadline_and_the_ruling_first(desk: Desk):
+    dispute_id, ids = desk.file("tencent", "jd")
+    filed_at = clock.now()
+    body = {"action": "request_user_action", "message": "请先用本号码登录该账号"}
+    desk.ok(desk.transition("tencent", ids["tencent"], body), "awaiting_user")
+    desk.drive("jd", ids["jd"], "escalated")
+    r = desk.decide(ids["jd"], {"action": "close", "message": "经核实账号由本人注册"})
+    desk.ok(r, "disputed_closed")
+
+    read = desk.api.call("GET", f"/v1/disputes/{dispute_id}", token=desk.person())
+    assert read.status_code == 200, read.body
+    assert read.data["progress"] == {"cases": 2, "settled": 1, "resolved": 0}
+    tencent, jd = read.data["cases"]
+    assert tencent["action_on"] == "user"
+    assert tencent["your_due_at"] == clock.iso(filed_at + timedelta(days=7))
+    assert "your_due_at" not in jd
+    assert jd["ruling"]["action"] == "close"
+    assert jd["ruling"]["message"] == "经核实账号由本人注册"
+    assert "ruling" not in tencent
+    listed = desk.api.call("GET", "/v1/disputes", token=desk.person())
+    assert listed.data["items"][0]["progress"] == read.data["progress"]

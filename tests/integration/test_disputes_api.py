@@ -333,3 +333,51 @@ def test_each_dispute_writes_one_receipt_to_the_outbox(client, world, frozen_clo
     by_dispute = {m["dispute_id"]["S"]: json.loads(m["variables"]["S"]) for m in outbox}
     assert by_dispute[ids[0]]["case_count"] == 1
     assert by_dispute[ids[1]]["case_count"] == 3
+
+
+def test_next_steps_and_advice_are_the_same_on_every_read(client, frozen_clock):
+    """The 96110 advice and the carrier's 二次号码焕新 step do not vanish after filing."""
+    api = Api(client, frozen_clock)
+    token = api.sign_in(ACTIVE_PHONE, ACTIVE_ID)
+    items = [item("tencent", 4, 0, "recycled_number"), item("jd", 6, 0, "fraud_suspected")]
+    filed = _file(api, token, items)
+    assert filed.status_code == 201, filed.body
+    read = api.call("GET", f"{DISPUTES}/{filed.data['dispute_id']}", token=token)
+    assert read.status_code == 200, read.body
+    for at_filing, on_read in zip(filed.data["cases"], read.data["cases"], strict=True):
+        assert on_read["next_steps"] == at_filing["next_steps"], at_filing["company"]
+    recycled, fraud = read.data["cases"]
+    assert recycled["next_steps"]["number_renewal_first"]
+    assert "96110" in json.dumps(fraud["next_steps"]["advice"], ensure_ascii=False)
+    assert (
+        read.data["progress"]
+        == filed.data["progress"]
+        == {
+            "cases": 2,
+            "settled": 0,
+            "resolved": 0,
+        }
+    )
+
+
+def test_a_pasted_result_is_read_back_to_prefill_and_never_stored(client, world, frozen_clock):
+    api = Api(client, frozen_clock)
+    token = api.sign_in(ACTIVE_PHONE, ACTIVE_ID)
+    before = snapshot(world)
+    text = "您的号码13800138000注册了：腾讯（微信、QQ）3个，京东1个，美团0个。"
+    r = api.call("POST", "/v1/check-results", {"text": text}, token=token)
+    assert r.status_code == 200, r.body
+    assert r.data == {
+        "kind": "accounts",
+        "items": [
+            {"company": "tencent", "reported_count": 3, "matched": "腾讯（微信、QQ）3个"},
+            {"company": "jd", "reported_count": 1, "matched": "京东1个"},
+            {"company": "meituan", "reported_count": 0, "matched": "美团0个"},
+        ],
+    }
+    unknown = api.call("POST", "/v1/check-results", {"text": "今天天气不错"}, token=token)
+    assert (unknown.status_code, unknown.data) == (200, {"kind": None, "items": []})
+    assert snapshot(world) == before
+    assert api.call("POST", "/v1/check-results", {"text": text}).status_code == 401
+    r = api.call("POST", "/v1/check-results", {"text": "x" * 1001}, token=token)
+    assert_problem(r, 422, "validation_failed")

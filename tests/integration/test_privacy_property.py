@@ -4,8 +4,8 @@ with or without +86) and embedded anywhere in free text, never appears in any ta
 record, or liaison or operator answer once it was filed, acted on and exported.
 
 The check is independent of the service's own redaction: it reads every digit-like character
-of the output as a digit and looks for the number's digits in order with at most three other
-characters between each two.
+of the output as a digit and looks for the number's digits in order, apart only by the
+separators people use.
 """
 
 from __future__ import annotations
@@ -106,9 +106,15 @@ def _as_digits(text: str) -> str:
     return "".join(out)
 
 
+# What may stand between two digits of a number as people write one (the forms above).
+_BETWEEN = r"[\s.\-_/()（）·]{0,3}"
+
+
 def leaked(digits: str, text: str) -> bool:
-    pattern = r"\D{0,3}".join(re.escape(d) for d in digits.upper())
-    return re.search(pattern, _as_digits(text).upper()) is not None
+    """The number's digits in order, apart only by separators, not inside a longer digit run
+    (a timestamp or an epoch that happens to contain them is not the number)."""
+    pattern = _BETWEEN.join(re.escape(d) for d in digits.upper())
+    return re.search(rf"(?<!\d){pattern}(?!\d)", _as_digits(text).upper()) is not None
 
 
 def test_the_leak_check_finds_what_it_looks_for():
@@ -117,6 +123,7 @@ def test_the_leak_check_finds_what_it_looks_for():
     assert leaked("11010119800101123X", "110101.19800101.123x")
     assert not leaked("13800138000", "138****8000")
     assert not leaked("11010119800101123X", "******************")
+    assert not leaked("13004524593", '"at": "2026-11-27T13:00:45Z", "n": "24593"')
 
 
 # -- the service, driven over HTTP ----------------------------------------------------------

@@ -138,6 +138,8 @@ def walk_every_route(api: Api) -> Walk:
     assert replay.status_code == 201 and header(replay, "Idempotent-Replayed") == "true"
     dispute_id, case_id = r.data["dispute_id"], r.data["cases"][0]["case_id"]
     w.call((get, "/v1/disputes"), "/v1/disputes", token=token, status=200)
+    pasted = {"text": "京东1个"}
+    w.call((post, "/v1/check-results"), "/v1/check-results", pasted, token=token, status=200)
     w.call(
         (get, "/v1/disputes/{dispute_id}"), f"/v1/disputes/{dispute_id}", token=token, status=200
     )

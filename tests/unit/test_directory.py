@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from chalicelib.domain import advice
 from chalicelib.domain.directory import (
     DEFAULT_PATH,
     MAX_STEP_CHARS,
@@ -24,7 +25,23 @@ from chalicelib.domain.directory import (
 
 COMPANIES = ["tencent", "alibaba", "alipay", "baidu", "kuaishou", "douyin", "jd", "meituan"]
 CARRIERS = ["china_mobile", "china_unicom", "china_telecom", "china_broadnet"]
-CHECKED = date(2026, 11, 27)  # the date the team checked the confirmed/well-known facts
+CHECKED = date(2026, 11, 27)  # the date the team checked the well-known facts
+# A source_url must be an official page: the company's, the carrier's or MIIT's own domain.
+OFFICIAL_DOMAINS = (
+    "qq.com",
+    "taobao.com",
+    "alipay.com",
+    "baidu.com",
+    "kuaishou.com",
+    "douyin.com",
+    "jd.com",
+    "meituan.com",
+    "10086.cn",
+    "10010.com",
+    "189.cn",
+    "10099.com.cn",
+    "miit.gov.cn",
+)
 
 # --- the real file ----------------------------------------------------------------------------
 
@@ -72,14 +89,55 @@ def test_renewal_timing_matches_the_research(real):
     assert any("未核实" in step for step in broadnet.steps)
 
 
+def _official(url: str) -> bool:
+    host = url.removeprefix("https://").split("/", 1)[0].lower()
+    return any(host == d or host.endswith("." + d) for d in OFFICIAL_DOMAINS)
+
+
 def test_no_invented_urls_and_dates_only_on_checked_facts(real):
     for key, entry in real.entries.items():
         for name, fact in entry.facts().items():
-            assert fact.source_url is None or fact.source_url.startswith("https://"), (key, name)
-            if fact.confidence in ("confirmed", "well_known"):
+            if fact.source_url is not None:
+                assert fact.source_url.startswith("https://"), (key, name)
+                assert _official(fact.source_url), (key, name, fact.source_url)
+            if fact.confidence == "confirmed":
+                # Only from an official page, read on the day it was recorded.
+                assert fact.source_url is not None and fact.verified_at is not None, (key, name)
+            elif fact.confidence == "well_known":
                 assert fact.verified_at == CHECKED, (key, name)
             else:
                 assert fact.verified_at is None, (key, name)
+
+
+def test_no_confirmed_fact_without_an_official_page(real):
+    # The 2026-12-01 check found no official page for any fact: nothing is confirmed, and the
+    # carriers' facts the research called confirmed (several reports) are now well_known.
+    confidences = {
+        (key, name): fact.confidence
+        for key, entry in real.entries.items()
+        for name, fact in entry.facts().items()
+    }
+    assert "confirmed" not in confidences.values()
+    for key in CARRIERS:
+        for name in ("detail_query", "unbind", "identity_verification"):
+            assert confidences[(key, name)] == "well_known", (key, name)
+    for key in ("china_mobile", "china_unicom", "china_telecom"):
+        assert confidences[(key, "number_renewal")] == "well_known", key
+
+
+def test_carriers_send_the_national_complaint_to_escalation_not_unbind(real):
+    for key in CARRIERS:
+        entry = real.get(key)
+        steps = entry.detail_query.steps + entry.unbind.steps + entry.number_renewal.steps
+        assert not any("投诉" in s or "工信微报" in s for s in steps), key
+        assert entry.escalation == ("complain_national",), key
+        escalation = real.next_steps(key)["escalation"]
+        assert [a["code"] for a in escalation] == ["complain_national"], key
+        assert "投诉一证通查" in escalation[0]["text"]
+        assert escalation[0] == advice.item("complain_national")
+    for key in COMPANIES:
+        assert real.get(key).escalation == (), key
+        assert "escalation" not in real.next_steps(key), key
 
 
 def test_hotlines_keep_the_research_confidence(real):
@@ -216,8 +274,9 @@ def test_next_steps_for_a_carrier_includes_the_renewal_route(real):
         "steps": list(real.get("china_unicom").number_renewal.steps),
         "typical_working_days": 0,
         "covers": real.get("china_unicom").number_renewal.covers,
-        "confidence": "confirmed",
+        "confidence": "well_known",
     }
+    assert [a["code"] for a in steps["escalation"]] == ["complain_national"]
     assert steps["hotline"] == {"number": "10010", "confidence": "well_known", "note": None}
     assert steps["identity_verification"] == {"required": True, "methods": ["business_hall"]}
     assert json.loads(json.dumps(steps, ensure_ascii=False)) == steps
@@ -398,6 +457,45 @@ BROKEN = [
         "entries.jd.unbind.fact.source_url",
     ),
     (
+        "confirmed_without_source",
+        lambda d: _set(d, "entries.china_mobile.number_renewal.fact.source_url", None),
+        "entries.china_mobile.number_renewal.fact.source_url",
+    ),
+    (
+        "confirmed_with_http_source",
+        lambda d: _set(
+            d, "entries.china_mobile.number_renewal.fact.source_url", "http://example.gov.cn/r"
+        ),
+        "entries.china_mobile.number_renewal.fact.source_url",
+    ),
+    (
+        "confirmed_without_date",
+        lambda d: _set(d, "entries.china_mobile.number_renewal.fact.verified_at", None),
+        "entries.china_mobile.number_renewal.fact.verified_at",
+    ),
+    (
+        "raised_to_confirmed_without_source",
+        lambda d: _set(d, "entries.jd.hotline.fact.confidence", "confirmed"),
+        "entries.jd.hotline.fact.source_url",
+    ),
+    (
+        "unknown_escalation_advice",
+        lambda d: _set(d, "entries.china_mobile.escalation", ["call_a_friend"]),
+        "entries.china_mobile.escalation[0]",
+    ),
+    (
+        "repeated_escalation_advice",
+        lambda d: _set(
+            d, "entries.china_mobile.escalation", ["complain_national", "complain_national"]
+        ),
+        "entries.china_mobile.escalation",
+    ),
+    (
+        "escalation_not_a_list",
+        lambda d: _set(d, "entries.china_mobile.escalation", "complain_national"),
+        "entries.china_mobile.escalation",
+    ),
+    (
         "bad_method",
         lambda d: _set(d, "entries.jd.identity_verification.methods", ["sms_code", "retina"]),
         "entries.jd.identity_verification.methods[1]",
@@ -475,6 +573,39 @@ def test_broken_file_names_path_and_key(tmp_path, mutate, key_path):
     assert str(path) in message
     assert f": {key_path}:" in message
     assert info.value.key_path == key_path
+
+
+def test_confirmed_without_source_names_the_entry_and_fact(tmp_path):
+    doc = _valid_doc()
+    doc["entries"]["jd"]["unbind"]["fact"] = {
+        "confidence": "confirmed",
+        "source_url": None,
+        "verified_at": "2026-12-01",
+    }
+    path = _write(tmp_path, doc)
+    with pytest.raises(DirectoryError) as info:
+        load_directory(path)
+    assert info.value.key_path == "entries.jd.unbind.fact.source_url"
+    assert "confirmed" in info.value.detail and "official" in info.value.detail
+    # With its official page it loads.
+    doc["entries"]["jd"]["unbind"]["fact"]["source_url"] = "https://help.jd.com/user/issue.html"
+    fact = load_directory(_write(tmp_path, doc)).get("jd").unbind.fact
+    assert fact.source_url == "https://help.jd.com/user/issue.html"
+    assert fact.verified_at == date(2026, 12, 1)
+
+
+def test_escalation_advice_is_optional_and_named_by_template(tmp_path):
+    doc = _valid_doc()
+    d = load_directory(_write(tmp_path, doc))
+    assert d.get("china_mobile").escalation == ()
+    assert "escalation" not in d.next_steps("china_mobile")
+    doc["entries"]["china_mobile"]["escalation"] = ["complain_national", "complain_12300"]
+    d = load_directory(_write(tmp_path, doc))
+    assert d.get("china_mobile").escalation == ("complain_national", "complain_12300")
+    assert d.next_steps("china_mobile")["escalation"] == [
+        advice.item("complain_national"),
+        advice.item("complain_12300"),
+    ]
 
 
 def test_yaml_syntax_error_names_path_and_line(tmp_path):

@@ -257,15 +257,15 @@ def test_fraud_suspected_takes_the_fraud_lane_with_advice(directory: Directory) 
     fraud, plain = request.items
     assert fraud.lane == "fraud"
     assert plain.lane == "standard"
-    advice = extra_advice(fraud)
+    advice = extra_advice(fraud.reason)
     assert [a["code"] for a in advice] == ["report_fraud"]
     assert "96110" in advice[0]["text"]
     assert "公安" in advice[0]["text"]
-    assert extra_advice(plain) == []
+    assert extra_advice(plain.reason) == []
 
 
 @pytest.mark.parametrize("reason", [r for r in REASONS if r != "fraud_suspected"])
 def test_other_reasons_stay_in_the_standard_lane(directory: Directory, reason: str) -> None:
     request = parse_dispute({"items": [item(reason=reason)]}, directory)
     assert request.items[0].lane == "standard"
-    assert not any("96110" in a["text"] for a in extra_advice(request.items[0]))
+    assert not any("96110" in a["text"] for a in extra_advice(request.items[0].reason))

@@ -218,3 +218,9 @@ def test_a_liaisons_message_and_internal_note_are_masked_too() -> None:
     )
     assert params.message == "已核实138****8000名下账号"
     assert params.internal_note == "证件" + "*" * 18
+
+
+def test_letters_glued_to_a_typed_number_do_not_hide_it():
+    """Only logs spare hexadecimal tokens (trace ids); in what people write it is a number."""
+    assert mask_personal_numbers("abc1 3800 138000") == "abc138****8000"
+    assert mask_personal_numbers("c1 101 0 1200001 0 50389") == "c* *** * ******* * *****"
