@@ -16,6 +16,7 @@ every follow-up, and only known variables — never the person's or a liaison's 
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -25,7 +26,7 @@ from typing import Any
 import jinja2
 import jinja2.meta
 
-from chalicelib.domain import ids, sms_rules, sms_text
+from chalicelib.domain import ids, sms_rules, sms_text, workflow
 from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.identity import new_code
 from scripts.stage_config import stage_names, stage_variables
@@ -45,8 +46,27 @@ FALLBACK_HOTLINE = "400-000-0000"  # the longest service-number form, if the dir
 
 # Every variable a template may use, and the ones that are phone numbers.
 VARIABLES = frozenset(
-    {"case_id", "dispute_id", "company", "hotline", "case_count", "count", "code"}
+    {
+        "case_id",
+        "new_case_id",
+        "dispute_id",
+        "company",
+        "hotline",
+        "case_count",
+        "count",
+        "code",
+        "due",
+        "step",
+    }
 )
+# Variables that may be absent (None) or take one of a few values: every template is linted
+# in every combination of them, so no branch of an `{% if %}` escapes the one-segment rule.
+ALTERNATIVES: Mapping[str, tuple[Any, ...]] = {
+    "hotline": (None,),
+    "step": workflow.STEPS,
+}
+# The longest time a timer's due time renders as (sms_text.due_text): 12月31日23:59.
+LONGEST_DUE = "12月31日23:59"
 PHONE_VARIABLES = frozenset({"hotline"})
 # Free text written by the person or a liaison: never a template variable (docs/design.md §7).
 USER_TEXT = frozenset(
@@ -143,13 +163,34 @@ def longest_variables(directory: Directory | None = None) -> dict[str, Any]:
     hotlines = [e.hotline.number for e in entries if e.hotline.number]
     return {
         "case_id": "C" + "Z" * (len(ids.new_case_id()) - 1),
+        "new_case_id": "C" + "Y" * (len(ids.new_case_id()) - 1),
         "dispute_id": "D" + "Z" * (len(ids.new_dispute_id()) - 1),
         "company": max((e.name_zh for e in entries), key=_units),
         "hotline": max(hotlines, key=len) if hotlines else FALLBACK_HOTLINE,
         "case_count": MAX_COUNT,
         "count": MAX_COUNT,
         "code": "9" * len(new_code()),
+        "due": LONGEST_DUE,
+        "step": workflow.STEPS[0],
     }
+
+
+def variable_combinations(
+    used: Iterable[str], variables: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """`variables` with every combination of the alternatives of the variables a template
+    uses: the longest value and None for an optional one, each value for an enumerated one."""
+    names = sorted(n for n in used if n in ALTERNATIVES)
+    choices = [
+        tuple(
+            dict.fromkeys((variables[n], *ALTERNATIVES[n]) if n in variables else ALTERNATIVES[n])
+        )
+        for n in names
+    ]
+    return [
+        {**variables, **dict(zip(names, combo, strict=True))}
+        for combo in itertools.product(*choices)
+    ]
 
 
 # -- rendering ----------------------------------------------------------------------------
@@ -215,6 +256,10 @@ def lint(name: str, source: str, rendered: str, *, is_code_message: bool) -> lis
         problems.append(f"{name}: unknown variable '{var}'")
     if _ADJACENT.search(_TAG.sub("", source)):
         problems.append(f"{name}: adjacent variables (put words between them)")
+
+    # An absent optional value must not show: guard it with {% if %}.
+    if "None" in rendered:
+        problems.append(f"{name}: renders 'None' (an absent value needs an {{% if %}})")
 
     # The signature is the renderer's: no 【】 in the body.
     if "【" in source or "】" in source:
@@ -331,15 +376,24 @@ def lint_template(
     """Renders `source` with the longest legal variables and signature, then lints it."""
     variables = dict(variables or longest_variables())
     signature = signature if signature is not None else longest_signature()
+    is_code = name == CODE_TEMPLATE
     try:
-        rendered = render_source(source, variables, signature)
-    except jinja2.UndefinedError as exc:
-        rendered = signature
-        problem = f"{name}: does not render with the known variables: {exc.message}"
-        return [problem, *lint(name, source, rendered, is_code_message=name == CODE_TEMPLATE)]
+        used = template_variables(source)
     except jinja2.TemplateSyntaxError as exc:
         return [f"{name}: does not parse: {exc.message}"]
-    return lint(name, source, rendered, is_code_message=name == CODE_TEMPLATE)
+    problems: list[str] = []
+    for combination in variable_combinations(used, variables):
+        try:
+            rendered = render_source(source, combination, signature)
+        except jinja2.UndefinedError as exc:
+            rendered = signature
+            problems.append(f"{name}: does not render with the known variables: {exc.message}")
+        except jinja2.TemplateSyntaxError as exc:
+            return [f"{name}: does not parse: {exc.message}"]
+        problems += [
+            p for p in lint(name, source, rendered, is_code_message=is_code) if p not in problems
+        ]
+    return problems
 
 
 def template_sources(template_dir: Path = TEMPLATE_DIR) -> dict[str, str]:

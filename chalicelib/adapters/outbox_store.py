@@ -27,6 +27,8 @@ def to_model(item: OutboxItem) -> OutboxMessage:
         phone_cipher=item.phone_cipher,
         dispute_id=item.dispute_id,
         case_id=item.case_id,
+        case_version=item.case_version,
+        case_state=item.case_state,
         notify=item.notify,
         status=item.status,
         created_at=item.created_at,
@@ -52,6 +54,8 @@ def to_record(model: OutboxMessage) -> OutboxItem:
         phone_cipher=model.phone_cipher,
         dispute_id=model.dispute_id,
         case_id=model.case_id,
+        case_version=None if model.case_version is None else int(model.case_version),
+        case_state=model.case_state,
         notify=model.notify,
         status=model.status,
         created_at=model.created_at,
@@ -125,6 +129,22 @@ def mark_sent(
             OutboxMessage.send_after.remove(),
             OutboxMessage.expires_at.set(expires),
             *([OutboxMessage.merged_into.set(merged_into)] if merged_into else []),
+        ],
+        OutboxMessage.claim_token == token,
+    )
+
+
+def mark_dropped(item: OutboxItem, token: str, expires: datetime, reason: str) -> bool:
+    """Never sends a claimed message that is no longer true (docs/design.md §7)."""
+    return _conditional(
+        _key(item),
+        [
+            OutboxMessage.status.set("dropped"),
+            OutboxMessage.last_error.set(reason[:200]),
+            OutboxMessage.claim_token.remove(),
+            OutboxMessage.pending_shard.remove(),
+            OutboxMessage.send_after.remove(),
+            OutboxMessage.expires_at.set(expires),
         ],
         OutboxMessage.claim_token == token,
     )

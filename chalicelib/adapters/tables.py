@@ -212,8 +212,10 @@ class OutboxMessage(_Model):
     phone_cipher = UnicodeAttribute()
     dispute_id = UnicodeAttribute()
     case_id = UnicodeAttribute(null=True)
+    case_version = NumberAttribute(null=True)  # what queued it: the case's version and state
+    case_state = UnicodeAttribute(null=True)
     notify = UnicodeAttribute()  # self | follow_up
-    status = UnicodeAttribute()  # pending | sending | sent | merged | dead
+    status = UnicodeAttribute()  # pending | sending | sent | merged | dropped | dead
     created_at = UnicodeAttribute()
     send_after = UnicodeAttribute(null=True)  # while sending: when the claim's lease ends
     pending_shard = UnicodeAttribute(null=True)  # set while not yet sent: the backstop's index

@@ -21,9 +21,13 @@ class OutboxItem:
     phone_cipher: str
     dispute_id: str
     notify: str  # self | follow_up
-    status: str  # pending | sending | sent | merged | dead
+    status: str  # pending | sending | sent | merged | dropped | dead
     created_at: str
     case_id: str | None = None
+    # What queued it: the case's version and state right after its transition (the dispatcher
+    # drops a message no longer true at send time; docs/design.md §7).
+    case_version: int | None = None
+    case_state: str | None = None
     send_after: str | None = None  # while sending: when the claim's lease ends
     pending_shard: str | None = None  # set while not yet sent: the backstop's index
     attempts: int = 0
@@ -32,7 +36,7 @@ class OutboxItem:
     merged_into: str | None = None
     sent_at: str | None = None
     deferrals: int = 0  # times held back by the per-number daily cap
-    last_error: str | None = None
+    last_error: str | None = None  # for a dropped message: why
     expires_at: datetime | None = None
 
 

@@ -2,7 +2,9 @@
 
 Quiet hours 21:00–08:00 Asia/Shanghai hold follow-ups caused by others or by timers; what
 the person triggered themselves goes at once. Follow-ups wait a short digest window so that
-several updates on one dispute merge into one message.
+several updates on one dispute merge into one message; news whose next step cannot be taken
+before a later time (a result: re-query 24 h on) may wait for the next 08:00 digest, never past
+that time. Quiet hours are checked again when a message is sent (`hold_until`).
 """
 
 from __future__ import annotations
@@ -38,15 +40,29 @@ def quiet_hours_end(moment: datetime) -> datetime:
     return end
 
 
-def release_at(now: datetime, notify: str) -> datetime:
+def release_at(
+    now: datetime, notify: str, wait: str = "window", due: datetime | None = None
+) -> datetime:
     """When an outbox item may be sent: `self` at once; follow-ups after the digest window,
-    and never inside quiet hours."""
+    and never inside quiet hours; `wait="morning"` (the workflow file's `sms` section) at the
+    next 08:00 digest, but never after `due` (the time its next step can be taken)."""
     if notify == "self":
         return now
     release = now + DIGEST_WINDOW
+    if wait == "morning":
+        morning = quiet_hours_end(release)
+        release = max(release, min(morning, due)) if due is not None else morning
     if in_quiet_hours(release):
         release = quiet_hours_end(release)
     return release
+
+
+def hold_until(now: datetime, notify: str) -> datetime | None:
+    """At send time: when a message that would go now must wait for the end of quiet hours
+    (a follow-up released before 21:00 but sent after), else None. `self` is never held."""
+    if notify == "self" or not in_quiet_hours(now):
+        return None
+    return quiet_hours_end(now)
 
 
 def next_day_release(now: datetime) -> datetime:

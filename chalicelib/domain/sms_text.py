@@ -9,8 +9,12 @@ if TYPE_CHECKING:
 
 import functools
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from chalicelib.domain import clock
+from chalicelib.domain.workdays import SHANGHAI
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "sms"
 SUFFIX = ".txt.j2"
@@ -47,3 +51,10 @@ def render(name: str, variables: Mapping[str, Any], signature: str) -> str:
 def render_source(source: str, variables: Mapping[str, Any], signature: str) -> str:
     """Renders template text exactly as `render` renders a template file (the linter's use)."""
     return _signed(_environment().from_string(source), variables, signature)
+
+
+def due_text(due: str | datetime) -> str:
+    """A timer's due time as a text shows it: Shanghai wall clock, e.g. 11月29日15:00."""
+    moment = clock.parse_iso(due) if isinstance(due, str) else due
+    local = moment.astimezone(SHANGHAI)
+    return f"{local.month}月{local.day}日{local:%H:%M}"

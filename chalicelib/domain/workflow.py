@@ -19,6 +19,15 @@ ACTION_ON = ("user", "company", "operator", "none")
 NOTIFY = ("self", "follow_up")
 DURATION_UNITS = ("working_days", "days", "hours")
 EFFECTS = ("open_case_at_target",)
+# When a queued SMS is still true at send time (docs/design.md §7): the dispatcher drops it,
+# counted, otherwise. `version`: the case has not changed since; `state`: it is still in the
+# state its transition left it in; `always`: a settled outcome, or news of the whole dispute.
+TRUE_WHILE = ("version", "state", "always")
+# How long a follow-up may wait to merge into a digest: the digest window; the next 08:00
+# digest (never past its `due`); or never (a request to act goes at once, in its own words).
+WAIT = ("window", "morning", "never")
+# What a digest tells the person to do next, most urgent first.
+STEPS = ("requery", "look")
 OUTCOME_FACTS = ("count_matches", "count_differs")
 # Request fields an action may require or accept; chalicelib/domain/actions.py checks them.
 PARAMS = (
@@ -72,6 +81,17 @@ class Timer:
 
 
 @dataclass(frozen=True)
+class SmsSpec:
+    """What one SMS template needs at send time (the `sms` section of the workflow file)."""
+
+    name: str
+    true_while: str = "state"
+    due: str | None = None  # the timer whose due time the text shows as {{ due }}
+    wait: str = "window"
+    step: str = "look"  # what a digest carrying this message asks the person to do next
+
+
+@dataclass(frozen=True)
 class Effect:
     """What one transition does besides changing state."""
 
@@ -122,6 +142,7 @@ class Workflow:
         initial_arm: tuple[str, ...],
         dispute_sms: tuple[str, ...],
         outside_steps: Mapping[str, str] | None = None,
+        sms: Mapping[str, SmsSpec] | None = None,
     ) -> None:
         self.states = states
         self.timers = timers
@@ -130,6 +151,7 @@ class Workflow:
         self.initial_arm = initial_arm
         self.dispute_sms = dispute_sms
         self.outside_steps = dict(outside_steps or {})
+        self.sms = dict(sms or {})
 
     # -- questions the services ask -------------------------------------------------------
     def state(self, name: str) -> State:
@@ -149,6 +171,11 @@ class Workflow:
         if lane == "fraud" and "fraud_lane" in self.outside_steps:
             return self.outside_steps["fraud_lane"]
         return self.outside_steps.get(kind)
+
+    def sms_spec(self, template: str) -> SmsSpec:
+        """How a template behaves at send time; a template the file does not list (the
+        digest, the code message) is never stale and waits the digest window."""
+        return self.sms.get(template) or SmsSpec(template, true_while="always")
 
     def all_templates(self) -> set[str]:
         names = set(self.dispute_sms)
@@ -269,6 +296,7 @@ def parse_workflow(data: Any, path: Path) -> Workflow:
             "initial",
             "dispute_sms",
             "outside_steps",
+            "sms",
             "states",
             "timers",
             "actions",
@@ -404,6 +432,28 @@ def parse_workflow(data: Any, path: Path) -> Workflow:
     for key, name in outside.items():
         if r.name(name, f"outside_steps.{key}") not in advice.names():
             raise r.fail(f"outside_steps.{key}", f"no advice templates/advice/{name}.txt.j2")
+    sms_specs: dict[str, SmsSpec] = {}
+    raw_sms = r.mapping(top.get("sms") or {}, "sms", set(top.get("sms") or {}), set())
+    for name, spec in raw_sms.items():
+        key = f"sms.{name}"
+        if name not in templates:
+            raise r.fail(key, f"no template templates/sms/{name}.txt.j2")
+        spec = r.mapping(spec, key, {"true_while", "due", "wait", "step"}, {"true_while"})
+        due = spec.get("due")
+        if due is not None and r.name(due, f"{key}.due") not in timer_names:
+            raise r.fail(f"{key}.due", f"unknown timer '{due}'")
+        sms_specs[name] = SmsSpec(
+            name,
+            true_while=r.choice(spec["true_while"], f"{key}.true_while", TRUE_WHILE),
+            due=due,
+            wait=r.choice(spec.get("wait", "window"), f"{key}.wait", WAIT),
+            step=r.choice(spec.get("step", "look"), f"{key}.step", STEPS),
+        )
+    queued = set(dispute_sms) | {
+        t for a in actions.values() for e in a.effects.values() for t in e.sms
+    }
+    for name in sorted(queued - set(sms_specs)):
+        raise r.fail(f"sms.{name}", "is required: say when a queued message is still true")
     return Workflow(
         states,
         timers,
@@ -412,6 +462,7 @@ def parse_workflow(data: Any, path: Path) -> Workflow:
         r.names(initial.get("arm"), "initial.arm", timer_names),
         dispute_sms,
         outside,
+        sms_specs,
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.adapters import case_store
 from chalicelib.config import Settings
-from chalicelib.domain import clock, sms_rules, timers
+from chalicelib.domain import clock, sms_rules, sms_text, timers
 from chalicelib.domain.actions import ActionParams, parse_params
 from chalicelib.domain.actors import Actor
 from chalicelib.domain.directory import Directory, load_directory
@@ -81,34 +81,50 @@ def _variables(
 
 
 def _outbox(
-    case: CaseRecord,
+    workflow: Workflow,
+    updated: CaseRecord,
     decision: Decision,
-    version: int,
     now: datetime,
     directory: Directory,
     settings: Settings,
     company: str | None = None,
+    new_case_id: str | None = None,
 ) -> list[OutboxItem]:
+    """The SMS a transition queues, each remembering the case version and state it leaves
+    (the dispatcher drops it if no longer true) and showing any time from its timer."""
     created = clock.iso(now)
-    send_after = clock.iso(sms_rules.release_at(now, decision.notify))
-    return [
-        OutboxItem(
-            # Derived from (case, transition, template): a retried write can never send twice.
-            f"{case.case_id}:v{version}:{template}",
-            template=template,
-            variables=_variables(case, directory, company),
-            phone_key=case.phone_key,
-            phone_cipher=case.phone_cipher,
-            dispute_id=case.dispute_id,
-            case_id=case.case_id,
-            notify=decision.notify,
-            status="pending",
-            created_at=created,
-            send_after=send_after,
-            pending_shard=timers.shard_for(case.case_id, settings.timer_shards),
+    items = []
+    for template in decision.sms:
+        spec = workflow.sms_spec(template)
+        variables = _variables(updated, directory, company)
+        if new_case_id is not None:
+            variables["new_case_id"] = new_case_id
+        raw_due = updated.timers.get(spec.due) if spec.due else None
+        due = None
+        if raw_due is not None and not raw_due.startswith(timers.PAUSED):
+            due = clock.parse_iso(raw_due)
+            # The time a text shows comes from the timer that sets it, never the template.
+            variables["due"] = sms_text.due_text(due)
+        items.append(
+            OutboxItem(
+                # Derived from (case, transition, template): a retried write never sends twice.
+                f"{updated.case_id}:v{updated.version}:{template}",
+                template=template,
+                variables=variables,
+                phone_key=updated.phone_key,
+                phone_cipher=updated.phone_cipher,
+                dispute_id=updated.dispute_id,
+                case_id=updated.case_id,
+                case_version=updated.version,
+                case_state=updated.state,
+                notify=decision.notify,
+                status="pending",
+                created_at=created,
+                send_after=clock.iso(sms_rules.release_at(now, decision.notify, spec.wait, due)),
+                pending_shard=timers.shard_for(updated.case_id, settings.timer_shards),
+            )
         )
-        for template in decision.sms
-    ]
+    return items
 
 
 def _outcome(workflow: Workflow, case: CaseRecord, action: str, params: ActionParams) -> str | None:
@@ -226,7 +242,16 @@ def take_action(
         old_version,
         old_state,
         event,
-        _outbox(case, decision, version, now, directory, settings, company_for_sms),
+        _outbox(
+            workflow,
+            updated,
+            decision,
+            now,
+            directory,
+            settings,
+            company_for_sms,
+            new_case[0].case_id if new_case else None,
+        ),
         release_lock=f"open#{case.phone_key}#{case.company}" if decision.terminal else None,
         expire_events=(version, expires) if expires else None,
         new_case=new_case,

@@ -182,7 +182,7 @@ def test_silence_escalates_at_the_acknowledge_deadline_with_the_hotline(desk: De
     assert not [t for t in texts_to(ACTIVE) if "升级" in t]
     assert desk.tick(shanghai("2026-12-02 07:59"))["sms_sent"] == 0
     assert desk.tick(shanghai("2026-12-02 08:00"))["sms_sent"] == 3
-    escalated = [t for t in texts_to(ACTIVE) if "升级督办" in t]
+    escalated = [t for t in texts_to(ACTIVE) if "转人工跟进" in t]
     assert len(escalated) == 3, escalated
     (to_mobile,) = [t for t in escalated if mobile in t]
     (to_tencent,) = [t for t in escalated if tencent in t]
@@ -233,7 +233,7 @@ def test_an_acknowledged_case_escalates_at_the_respond_deadline(desk: Desk):
     assert desk.last(case) == ("sla_breach", "scheduler", "acknowledged", "escalated")
     assert desk.due(case) == ("escalated", None, False)
     assert desk.tick(shanghai("2026-12-12 08:00"))["sms_sent"] == 1
-    assert any(case in t and "升级督办" in t for t in texts_to(ACTIVE))
+    assert any(case in t and "转人工跟进" in t for t in texts_to(ACTIVE))
 
 
 # -- the fraud lane: 1 and 5 working days --------------------------------------------------
@@ -422,8 +422,10 @@ def test_awaiting_the_person_reminds_twice_then_expires(desk: Desk):
     assert fired(desk, after(end_of("2026-12-11"))) == 0
 
     texts = texts_to(ACTIVE)
-    assert sum("仍在等您配合" in t for t in texts) == 2  # both reminders
-    assert sum("7天未收到您的配合" in t for t in texts) == 1
+    assert sum("仍待您处理" in t for t in texts) == 2  # both reminders
+    desk.tick(shanghai("2026-12-12 08:00"))  # midnight is quiet hours: it goes at 08:00
+    texts = texts_to(ACTIVE)
+    assert sum("未在期限内完成，案件已关闭" in t for t in texts) == 1, texts
 
 
 def test_the_company_clock_pauses_while_the_person_acts(desk: Desk):

@@ -76,6 +76,7 @@ def make_item(
             "company": "腾讯",
             "hotline": "95017",
             "case_count": 1,
+            "due": "11月28日15:00",
         },
         phone_key=phone_hmac(settings.hmac_key, e164),
         phone_cipher=kms.encrypt_number(settings, e164),
@@ -418,8 +419,9 @@ def test_duplicate_and_out_of_order_stream_records_send_each_message_once(
     outcomes = dispatcher.dispatch_stream_records(world, stream_records(world, "outbox"))
     assert all(o.status == "skipped" for o in outcomes)
 
-    # The follow-up's release time comes: the backstop sends it; late replays change nothing.
-    frozen_clock.advance(minutes=5)
+    # The follow-up's release time comes (a result waits for the next 08:00 digest): the
+    # backstop sends it; late replays change nothing.
+    frozen_clock.set(shanghai(28, 8, 0))
     assert scheduler.tick(world)["sms_sent"] == 1
     late = list(reversed(stream_records(world, "outbox")))
     assert all(o.status == "skipped" for o in dispatcher.dispatch_stream_records(world, late))
@@ -493,16 +495,16 @@ def test_quiet_hours_hold_follow_ups_but_not_the_persons_own_receipt(client, wor
     assert clock.parse_iso(stored(held.message_id).sent_at) == shanghai(28, 8, 0)
 
 
-def test_two_company_responses_within_the_window_merge_into_one_digest(client, world, frozen_clock):
+def test_two_reroutes_within_the_window_merge_into_one_digest(client, world, frozen_clock):
     person = Person(client, frozen_clock)
     dispute = person.file("tencent", "jd")
     tencent, jd = (c["case_id"] for c in dispute["cases"])
     assert scheduler.tick(world)["sms_sent"] == 1  # the receipt
 
     frozen_clock.set(shanghai(27, 10, 10))
-    person.liaison("tencent", tencent, RESPOND)
+    person.liaison("tencent", tencent, {"action": "misrouted", "target_company": "alipay"})
     frozen_clock.set(shanghai(27, 10, 12))
-    person.liaison("jd", jd, RESPOND)
+    person.liaison("jd", jd, {"action": "misrouted", "target_company": "meituan"})
     frozen_clock.set(shanghai(27, 10, 14))
     assert scheduler.tick(world)["sms_sent"] == 0  # still inside tencent's digest window
     frozen_clock.set(shanghai(27, 10, 15))
@@ -514,12 +516,45 @@ def test_two_company_responses_within_the_window_merge_into_one_digest(client, w
     assert len(texts) == 2
     digest = texts[1]
     assert dispute["dispute_id"] in digest and "2项新进展" in digest
-    assert min(tencent, jd) in digest  # a digest names one of its cases
+    assert tencent in digest and "详情见号码绑定申诉" in digest  # the oldest news names its case
     assert sms_rules.segments(digest) == 1
-    lead, merged = stored(f"{tencent}:v2:company_responded"), stored(f"{jd}:v2:company_responded")
+    lead, merged = stored(f"{tencent}:v2:case_rerouted"), stored(f"{jd}:v2:case_rerouted")
     assert (lead.status, merged.status) == ("sent", "merged")
     assert merged.merged_into == lead.message_id
     assert merged.provider_message_id == lead.provider_message_id in sns_log()
+
+
+def test_results_wait_for_the_morning_digest_which_keeps_the_most_urgent_step(
+    client, world, frozen_clock
+):
+    """A company's result asks the person to re-query 24 h later: it can wait for the next
+    08:00 digest (never past that time), so the day's results reach her as one message."""
+    person = Person(client, frozen_clock)
+    dispute = person.file("tencent", "jd")
+    tencent, jd = (c["case_id"] for c in dispute["cases"])
+    assert scheduler.tick(world)["sms_sent"] == 1  # the receipt
+
+    frozen_clock.set(shanghai(27, 10, 10))
+    person.liaison("tencent", tencent, RESPOND)
+    frozen_clock.set(shanghai(27, 16, 30))
+    person.liaison("jd", jd, RESPOND)
+    item = stored(f"{tencent}:v2:company_responded")
+    assert clock.parse_iso(item.send_after) == shanghai(28, 8, 0)
+    assert item.variables["due"] == "11月28日10:10"  # from the requery_remind timer
+    frozen_clock.set(shanghai(27, 20, 0))
+    assert scheduler.tick(world)["sms_sent"] == 0
+    frozen_clock.set(shanghai(28, 8, 0))
+    assert scheduler.tick(world)["sms_sent"] == 1
+
+    texts = texts_to()
+    assert len(texts) == 2
+    digest = texts[1]
+    assert dispute["dispute_id"] in digest and "2项新进展" in digest
+    # The most urgent step of the two: the earlier re-query time, tencent's.
+    assert "请于11月28日10:10后重新查询一证通查" in digest, digest
+    assert sms_rules.segments(digest) == 1
+    statuses = {stored(f"{c}:v2:company_responded").status for c in (tencent, jd)}
+    assert statuses == {"sent", "merged"}  # whichever the backstop met first leads
 
 
 def test_the_daily_cap_defers_the_excess_to_tomorrow_morning_and_never_drops_it(

@@ -125,3 +125,45 @@ def test_filing_costs_one_write_whatever_the_number_of_companies(client, frozen_
         assert "Scan" not in ops
     finally:
         calls.unhook()
+
+
+def test_sending_a_follow_up_reads_its_case_once_a_receipt_reads_nothing(
+    client, world, frozen_clock
+):
+    """What the dispatcher costs per message (docs/design.md §7). Issue 16 added ONE GetItem
+    for a follow-up whose truth depends on the case (it is dropped if the case moved on); a
+    receipt or a settled outcome is never stale and reads nothing."""
+    from chalicelib.domain import clock
+    from chalicelib.services import dispatcher, keys
+
+    api = Api(client, frozen_clock)
+    token = api.sign_in(ACTIVE_PHONE, ACTIVE_ID)
+    r = api.call("POST", "/v1/disputes", {"items": [item("tencent", 3, 1)]}, token=token)
+    assert r.status_code == 201, r.body
+    dispute_id, case_id = r.data["dispute_id"], r.data["cases"][0]["case_id"]
+    liaison = keys.issue("liaison", "tencent", "counts")["key"]
+    request = {"action": "request_user_action", "message": "请完成核验"}
+    r = api.call("POST", f"/v1/liaison/cases/{case_id}/transitions", request, token=liaison)
+    assert r.status_code == 200, r.body
+
+    calls = DynamoCalls()
+    try:
+        # The receipt: claim, the daily-cap counter, mark sent (and, on the local stage only,
+        # the PutItem of the /dev/sms copy). No read of a case.
+        assert world.is_local
+        ops, _, outcome = calls.measure(
+            lambda: dispatcher.dispatch(world, f"{dispute_id}:file:dispute_receipt")
+        )
+        assert outcome.status == "sent"
+        assert ops == Counter({"UpdateItem": 3, "PutItem": 1}), ops
+
+        # The request to act, due after the digest window: the same, plus one GetItem (is it
+        # still true?). A request is never merged, so no Query for others to merge.
+        frozen_clock.set(clock.now() + dispatcher.sms_rules.DIGEST_WINDOW)
+        ops, _, outcome = calls.measure(
+            lambda: dispatcher.dispatch(world, f"{case_id}:v2:user_action_requested")
+        )
+        assert outcome.status == "sent"
+        assert ops == Counter({"UpdateItem": 3, "PutItem": 1, "GetItem": 1}), ops
+    finally:
+        calls.unhook()

@@ -1,11 +1,13 @@
-"""The goals of issue 4 on one scripted lifecycle of a 3-company dispute (docs/design.md §7).
+"""Issues 4 and 16 on one scripted lifecycle of a 3-company dispute (docs/design.md §7).
 
 The scenario lives once, in scripts/bench_sms.py (`run_lifecycle`), which `make bench` prints;
 this test runs it in the conftest moto world and asserts on what moto's SNS recorded: only
 news the person needs — one receipt per dispute, one message per request for her action or
 reminder, at most one per company result (fewer where a digest merges them), none for
 acknowledgements or for what she did herself — every message one segment, and at most half
-the segments of a naive design that sends one SMS per transition per case.
+the segments of a naive design that sends one SMS per transition per case. Issue 16: no
+message that was no longer true when sent, and at most 4 messages — by merging the results
+that can wait into the morning digest, never by delaying a request to act.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def load_bench() -> ModuleType:
     return sys.modules["bench_sms"]
 
 
-def test_one_dispute_lifecycle_meets_the_goals_of_issue_4(client, world, frozen_clock):
+def test_one_dispute_lifecycle_meets_the_goals_of_issues_4_and_16(client, world, frozen_clock):
     # One run (a moto world and ~50 scheduler ticks), several views of it.
     result = load_bench().run_lifecycle(client, frozen_clock, world)
     only_the_news_the_person_needs(result)
@@ -64,12 +66,15 @@ def only_the_news_the_person_needs(result) -> None:
     # One message per request for her action, and per reminder.
     assert carried["user_action_requested"] == actions["request_user_action"] == 1
     assert carried["user_action_reminder"] == actions["remind_user"] == 1
-    # Every company result reaches her, at most one message each — fewer with the digest.
+    # Every company result reaches her, at most one message each — here all in one digest,
+    # which keeps the most urgent step: re-query at the earliest time one allows (tencent's).
     assert carried["company_responded"] == actions["respond"] == 3
     results = [s for s in result.sms if "company_responded" in s.templates]
-    assert len(results) == 2
-    digest = next(s for s in results if len(s.templates) == 2)
-    assert result.dispute_id in digest.text and "2项新进展" in digest.text
+    assert len(results) == 1
+    (digest,) = results
+    assert len(digest.templates) == 3
+    assert result.dispute_id in digest.text and "3项新进展" in digest.text
+    assert "请于11月29日15:00后重新查询一证通查" in digest.text, digest.text
     # Nothing else: no SMS for acknowledgements or for what she did herself.
     assert set(carried) == {
         "dispute_receipt",
@@ -77,11 +82,14 @@ def only_the_news_the_person_needs(result) -> None:
         "user_action_reminder",
         "company_responded",
     }
-    assert len(result.sms) == 5
+    assert len(result.sms) == 4  # issue 16: at most 4 (issue 4's design sent 5)
+
+    # Nothing that was no longer true when it went (read back from the audit trail).
+    assert result.stale_sent == [] and result.dropped == 0
 
     # Every message one segment; at most half the naive design's segments.
     assert all(s.segments == 1 for s in result.sms), [(s.text, s.segments) for s in result.sms]
-    assert result.segments == result.messages == 5
+    assert result.segments == result.messages == 4
     assert result.segments * 2 <= result.naive_segments
 
     # Every follow-up names its case (or its dispute, for the receipt and the digest).
@@ -94,16 +102,19 @@ def sent_at_the_right_moments(result) -> None:
     assert when == {
         ("dispute_receipt",): "Fri 10:00",  # her own filing: at once
         ("user_action_requested",): "Fri 11:05",  # after the digest window
-        ("user_action_reminder",): "Sat 11:05",  # a timer, a day later
-        ("company_responded",): "Sat 15:05",
-        # Two answers at 22:30 and 22:33 wait out quiet hours and go as one digest.
-        ("company_responded", "company_responded"): "Sun 08:00",
+        ("user_action_reminder",): "Sat 11:05",  # a timer, a day later, never delayed
+        # Answers at 15:00, 22:30 and 22:33 wait for the morning digest: one message.
+        ("company_responded", "company_responded", "company_responded"): "Sun 08:00",
     }
+    # The deadline in the request and its reminder is the user_expire timer's, 7 days on.
+    for sms in result.sms:
+        if sms.templates[0].startswith("user_action"):
+            assert "请在12月4日11:00前" in sms.text, sms.text
 
 
 def nothing_left_to_send_or_to_fire(result) -> None:
     statuses = Counter(item["status"] for item in result.outbox)
-    assert statuses == {"sent": 5, "merged": 1}  # receipt, request, reminder, 3 results
+    assert statuses == {"sent": 4, "merged": 2}  # receipt, request, reminder, 3 results
     for case_id in result.case_ids.values():
         case = case_store.get_case(case_id)
         assert case.state == "resolved"
@@ -114,4 +125,5 @@ def nothing_left_to_send_or_to_fire(result) -> None:
 def the_bench_report(result) -> None:
     text = load_bench().report(result)
     assert "recount" in text and "naive" in text
-    assert "¥225,000" in text and "¥630,000" in text
+    assert "¥180,000" in text and "¥630,000" in text
+    assert "0 dropped, 0 sent stale" in text

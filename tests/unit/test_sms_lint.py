@@ -144,7 +144,10 @@ def test_links_and_domains(source: str) -> None:
 def test_more_than_two_phone_numbers() -> None:
     assert_caught("案件{{ case_id }}可拨打95017、10086或12315咨询。", "3 phone numbers")
     assert_caught("案件{{ case_id }}可拨打95017、10086或{{ hotline }}咨询。", "3 phone numbers")
-    assert problems("案件{{ case_id }}可拨打95017或{{ hotline }}咨询。") == []
+    assert (
+        problems("案件{{ case_id }}可拨打95017{% if hotline %}或{{ hotline }}{% endif %}咨询。")
+        == []
+    )
 
 
 @pytest.mark.parametrize(

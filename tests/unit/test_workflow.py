@@ -485,6 +485,20 @@ BROKEN = [
     # bare TypeError from hashing the list.
     pytest.param("actions.acknowledge.to", ["acknowledged"], "actions.acknowledge.to", id="to[]"),
     pytest.param("timers.ack_due.fires", ["sla_breach"], "timers.ack_due.fires", id="fires[]"),
+    pytest.param(
+        "sms.company_responded.true_while",
+        "sometimes",
+        "sms.company_responded.true_while",
+        id="sms-true-while",
+    ),
+    pytest.param(
+        "sms.company_responded.due", "no_timer", "sms.company_responded.due", id="sms-due"
+    ),
+    pytest.param("sms.company_responded.wait", "forever", "sms.company_responded.wait", id="wait"),
+    pytest.param(
+        "sms.no_such_template", {"true_while": "always"}, "sms.no_such_template", id="sms"
+    ),
+    pytest.param("sms.case_closed", None, "sms.case_closed", id="sms-spec-empty"),
 ]
 
 
@@ -534,3 +548,65 @@ def test_not_a_mapping(tmp_path: Path) -> None:
     with pytest.raises(WorkflowError) as exc:
         load_workflow_file(path)
     assert str(path) in str(exc.value)
+
+
+# --- SMS at send time (issue 16) --------------------------------------------------------------
+def _queued_templates(wf: Workflow) -> set[str]:
+    return {t for a in wf.actions.values() for e in a.effects.values() for t in e.sms}
+
+
+def test_every_queued_template_says_when_it_is_still_true(wf: Workflow) -> None:
+    assert _queued_templates(wf) | set(wf.dispute_sms) <= set(wf.sms)
+    # Settled outcomes and the dispute's receipt stay true; nothing else is "always".
+    for name, spec in wf.sms.items():
+        queued_into = {
+            wf.states[e.to]
+            for a in wf.actions.values()
+            for e in a.effects.values()
+            if name in e.sms
+        }
+        if spec.true_while == "always":
+            assert name in wf.dispute_sms or all(s.settled for s in queued_into), name
+        else:
+            assert queued_into and not any(s.terminal for s in queued_into), name
+
+
+def test_requests_to_act_are_never_merged_or_held_back(wf: Workflow) -> None:
+    """A message that hands the person her turn goes after the digest window (a digest that
+    carries it keeps its step), unless its step cannot be taken before a time it shows (a
+    result: re-query 24 h on), which it may wait for — never past that time. The requests
+    to act on a company's behalf go in their own words."""
+    for action in wf.actions.values():
+        for effect in action.effects.values():
+            if wf.states[effect.to].action_on == "user" and effect.sms:
+                for name in effect.sms:
+                    spec = wf.sms_spec(name)
+                    assert spec.wait != "morning" or spec.due, name
+    assert wf.sms_spec("user_action_requested").wait == "never"
+    assert wf.sms_spec("user_action_reminder").wait == "never"
+    for spec in wf.sms.values():
+        if spec.wait == "morning":
+            assert spec.due is not None, spec.name
+
+
+def test_a_case_resolved_by_silence_tells_the_person(wf: Workflow) -> None:
+    assert wf.decide("responded", "auto_resolve", "scheduler").sms == ("case_auto_resolved",)
+
+
+def test_every_due_a_text_shows_is_armed_whenever_it_is_queued(wf: Workflow) -> None:
+    """A text's deadline comes from a timer: that timer is armed on the case every time a
+    transition queues the text (walking every reachable state and timer configuration)."""
+    for state, armed, _paused in _timer_configurations(wf):
+        moves = [(a.name, a.actor, None) for a in wf.actions.values() if state in a.sources]
+        moves = [m for m in moves if m[1] != "scheduler"]
+        moves += [(wf.timers[t].fires, "scheduler", t) for t in armed]
+        for name, actor, fired in moves:
+            if state not in wf.actions[name].sources:
+                continue
+            for outcome in wf.actions[name].effects:
+                decision = wf.decide(state, name, actor, outcome=outcome or None)
+                after = (set(armed) - {fired} - set(decision.clear)) | set(decision.arm)
+                after -= set(decision.pause)
+                for template in decision.sms:
+                    due = wf.sms_spec(template).due
+                    assert due is None or due in after, (state, name, template, due)
