@@ -14,6 +14,8 @@ never appear in a URL.
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Blueprint
 
 from chalicelib.api.http import ApiRequest, route
@@ -23,9 +25,27 @@ from chalicelib.domain.insight import MIN_PUBLIC_CASES
 bp = Blueprint(__name__)
 
 
+def directory_hotlines() -> list[dict[str, Any]]:
+    """Every company's and carrier's hotline as the directory has it, with its confidence:
+    what a person whose number is cancelled (no code can reach it) can still call."""
+    from chalicelib.domain.directory import load_directory
+
+    return [
+        {
+            "key": e.key,
+            "type": e.type,
+            "name": e.name_zh,
+            "number": e.hotline.number,
+            "note": e.hotline.note,
+            "confidence": e.hotline.fact.confidence,
+        }
+        for e in load_directory().entries.values()
+    ]
+
+
 @route(bp, "/", "GET", summary="Page: the person files and follows a dispute", tag="pages")
 def person_page(req: ApiRequest):
-    return html_response(render("person.html", page="person"))
+    return html_response(render("person.html", page="person", hotlines=directory_hotlines()))
 
 
 @route(bp, "/console", "GET", summary="Page: the company liaison console", tag="pages")

@@ -200,7 +200,7 @@ def test_dispute_from_filing_to_dashboard(stack: Stack, tabs):
     tencent.get_by_text("对答复有异议？重新申诉、不认可或撤回").click()
     tencent.get_by_label("说明（选填）").fill("这些 QQ 号不是我注册的")
     tencent.get_by_role("button", name="答复没有解决问题，重新申诉").click()
-    expect(case_card(page, "腾讯").locator(".card-head")).to_contain_text("已升级督办")
+    expect(case_card(page, "腾讯").locator(".card-head")).to_contain_text("转人工跟进")
     person.shoot("person-5-settled")
     person.assert_clean()
     assert token not in " ".join(person.requests)
@@ -246,7 +246,7 @@ def test_dispute_from_filing_to_dashboard(stack: Stack, tabs):
     inbox.goto("/dev/inbox")
     phone = stack.phone()[0]
     expect(inbox.page.locator("section.phone", has_text=phone)).to_contain_text(
-        "号码绑定争议已登记", timeout=15_000
+        re.compile(r"已登记，编号D[0-9A-Z]+"), timeout=15_000
     )
     inbox.check_accessibility("dev inbox")
     inbox.no_horizontal_scroll()

@@ -307,3 +307,50 @@ def test_the_dashboard_reads_the_statistics_and_hotspots(client):
     for path in ("/v1/admin/stats", "/v1/admin/hotspots", "/v1/admin/hotspots/cases?"):
         assert f'"{path}' in script, path
     assert 'role: "img"' in script and '"title"' in script and '"desc"' in script
+
+
+def test_staff_pages_are_not_in_the_public_navigation(client, tmp_path, monkeypatch):
+    demo_file(tmp_path, monkeypatch, [])
+    for path in PAGES:
+        body = client.http.get(path).body.decode()
+        nav = body.split('<nav aria-label="页面">', 1)[1].split("</nav>", 1)[0]
+        staff = path in ("/console", "/dashboard")
+        assert ('href="/console"' in nav) == staff, path
+        assert ('href="/dashboard"' in nav) == staff, path
+
+
+def test_the_person_page_holds_the_directory_s_hotlines_for_a_cancelled_number(client):
+    """No code reaches a cancelled number: the page lists every hotline the directory has,
+    each with its confidence, ready to show when the API answers 422 number_cancelled."""
+    body = client.http.get("/").body.decode()
+    section = body.split('<section id="hotlines"', 1)[1].split("</section>", 1)[0]
+    assert " hidden>" in section.split("\n", 1)[0]
+    labels = page_labels()["confidence"]
+    for entry in load_directory().entries.values():
+        row = section.split(f'<li data-company="{entry.key}">', 1)[1].split("</li>", 1)[0]
+        assert entry.name_zh in row
+        assert f"（{labels[entry.hotline.fact.confidence]}）" in row
+        if entry.hotline.number:
+            assert f'<a class="tel" href="tel:{entry.hotline.number}">' in row
+        else:
+            assert "暂无可靠的客服电话" in row
+
+
+def test_the_scripts_never_evaluate_strings(client):
+    """The CSP forbids eval; the scripts do not try (it would fail in the browser only)."""
+    for name in ASSETS:
+        if not name.endswith(".js"):
+            continue
+        text = client.http.get(f"/assets/{name}").body.decode()
+        assert not re.search(r"\beval\(|new Function\(|setTimeout\(\s*[\"'`]", text), name
+        assert not re.search(r"setInterval\(\s*[\"'`]|\.outerHTML\s*=|insertAdjacentHTML", text)
+
+
+def test_the_person_script_never_stores_the_code_or_the_id_digits(client):
+    """A refresh keeps the number and a half-filled form (sessionStorage); the code and the
+    ID digits stay in the form fields only."""
+    text = client.http.get("/assets/person.js").body.decode()
+    stored = re.findall(r"R\.store\.set\(([A-Z_]+),", text)
+    assert set(stored) == {"TOKEN", "EXPIRES", "MASKED", "PENDING", "DRAFT"}, stored
+    pending = re.search(r"R\.store\.set\(PENDING, JSON\.stringify\(\{([^}]*)\}", text)
+    assert pending and "code" not in pending.group(1) and "id_last6" not in pending.group(1)

@@ -38,3 +38,20 @@ def test_a_bad_file_fails_naming_its_path(tmp_path: Path, text: str, says: str) 
 def test_a_missing_file_fails_naming_its_path(tmp_path: Path) -> None:
     with pytest.raises(LabelsError, match="cannot load"):
         load_labels_file(tmp_path / "nowhere.yaml")
+
+
+def test_every_code_the_sign_in_and_retries_branch_on_has_words() -> None:
+    """The person's page says these in words (issue 16), never a bare code or status."""
+    errors = page_labels()["error"]
+    for code in (
+        "verification_failed",
+        "new_code_needed",
+        "code_too_soon",
+        "daily_code_limit",
+        "client_rate_limited",
+        "number_cancelled",
+        "unauthenticated",
+        "request_in_flight",
+        "network",
+    ):
+        assert errors[code].strip(), code

@@ -74,8 +74,32 @@
     }
   }
 
-  // One JSON call to the API. The credential goes in the header; cookies are never sent.
+  const IN_FLIGHT_RETRIES = 5;
+
+  function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  // One JSON call to the API. The credential goes in the header; cookies are never sent. A
+  // call with an Idempotency-Key that meets 409 request_in_flight (the same attempt is still
+  // running, e.g. after a retry) waits Retry-After and asks again with the same key, so it
+  // ends with the one answer the first request got, never a false error.
   async function api(method, path, options) {
+    const { idempotencyKey } = options || {};
+    for (let tries = 0; ; tries += 1) {
+      try {
+        return await callOnce(method, path, options);
+      } catch (err) {
+        if (!idempotencyKey || err.code !== "request_in_flight" || tries >= IN_FLIGHT_RETRIES) {
+          throw err;
+        }
+        const seconds = Number(err.retryAfter);
+        await sleep(1000 * (seconds > 0 && seconds <= 10 ? seconds : 1));
+      }
+    }
+  }
+
+  async function callOnce(method, path, options) {
     const { token, body, ifMatch, idempotencyKey } = options || {};
     const headers = { Accept: "application/json, application/problem+json" };
     if (token) headers.Authorization = "Bearer " + token;
@@ -108,7 +132,63 @@
       const code = (data && data.code) || "http_" + response.status;
       throw new ApiError(response.status, code, data, response.headers.get("Retry-After"));
     }
-    return { data, status: response.status, etag: response.headers.get("ETag") };
+    return {
+      data,
+      status: response.status,
+      etag: response.headers.get("ETag"),
+      replayed: response.headers.get("Idempotent-Replayed") === "true",
+    };
+  }
+
+  // One Idempotency-Key per attempt: the same form (`scope`) sent again with the same body —
+  // a double click, a retry after a lost answer — reuses its key, so the API answers it once
+  // and replays that answer; a changed body is a new attempt with a new key.
+  const attempts = new Map();
+
+  function attemptKey(scope, body) {
+    const text = JSON.stringify(body);
+    const held = attempts.get(scope);
+    if (held && held.body === text) return held.key;
+    const key = newKey();
+    attempts.set(scope, { key, body: text });
+    return key;
+  }
+
+  function attemptDone(scope) {
+    attempts.delete(scope);
+  }
+
+  // Runs `work` with `buttons` disabled (and marked busy) until it ends; a second call for
+  // the same form while the first runs is ignored: one request per click, however many clicks.
+  const running = new WeakSet();
+
+  async function busy(owner, buttons, work) {
+    if (running.has(owner)) return undefined;
+    running.add(owner);
+    const list = (Array.isArray(buttons) ? buttons : [buttons]).filter(Boolean);
+    const before = list.map((b) => b.disabled);
+    for (const b of list) {
+      b.disabled = true;
+      b.setAttribute("aria-busy", "true");
+    }
+    try {
+      return await work();
+    } finally {
+      running.delete(owner);
+      list.forEach((b, i) => {
+        b.removeAttribute("aria-busy");
+        if (b.isConnected && !b.hasAttribute("data-hold")) b.disabled = before[i];
+      });
+    }
+  }
+
+  // A form whose submit runs `handler` with every submit button of it disabled meanwhile.
+  function onSubmitOnce(form, handler) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const buttons = Array.from(form.querySelectorAll("button[type=submit]"));
+      busy(form, buttons, () => handler(event));
+    });
   }
 
   // A person-readable sentence for a failed call (Chinese where the code is known).
@@ -332,8 +412,7 @@
       },
     };
 
-    $("form-signin").addEventListener("submit", async (event) => {
-      event.preventDefault();
+    onSubmitOnce($("form-signin"), async () => {
       page.resetMessages();
       const value = $("key").value.trim();
       if (!value) {
@@ -385,6 +464,11 @@
     clearFieldErrors,
     store,
     newKey,
+    attemptKey,
+    attemptDone,
+    busy,
+    onSubmitOnce,
+    sleep,
     stateBadge,
     overdueBadge,
     historyList,

@@ -1,5 +1,7 @@
 // The liaison console (/console): sign in with the company's key, work the queue, act on a
-// case. Every transition carries If-Match with the case version the liaison was looking at.
+// case. Every transition carries If-Match with the case version the liaison was looking at,
+// and an Idempotency-Key per attempt. A case has its own address, /console#case=<id>, so a
+// refresh (or a link a colleague sends) opens the same case.
 "use strict";
 
 (function () {
@@ -18,12 +20,61 @@
     storageKey: "recount.liaison.key",
     probePath: "/v1/liaison/cases?limit=1",
     views,
-    onSignedIn: () => showQueue(),
+    onSignedIn: () => {
+      loadDirectoryStatus();
+      const caseId = caseInAddress();
+      return caseId ? openCase(caseId) : showQueue();
+    },
     onSignedOut: () => {
       current = null;
+      if (caseInAddress()) history.replaceState(null, "", location.pathname);
     },
   });
   const { key, fail, resetMessages, companyName } = page;
+
+  function caseInAddress() {
+    const m = /^#case=([A-Za-z0-9_-]{1,64})$/.exec(location.hash);
+    return m ? m[1] : null;
+  }
+
+  // -- the directory's facts about this company, and which are stale -----------------------------
+  let directoryStatus = null;
+
+  async function loadDirectoryStatus() {
+    try {
+      directoryStatus = (await api("GET", "/v1/liaison/directory-status", { token: key() })).data;
+    } catch (err) {
+      directoryStatus = null; // the queue works without it
+    }
+    renderDirectoryStatus($("directory-status"));
+    if (current) renderDirectoryStatus($("case-directory-status"));
+  }
+
+  function renderDirectoryStatus(box) {
+    if (!box) return;
+    R.clear(box);
+    const d = directoryStatus;
+    if (!d || !d.stale) {
+      box.hidden = true;
+      return;
+    }
+    const items = d.stale_facts.map((name) => {
+      const fact = d.facts[name] || {};
+      const when = fact.verified_at
+        ? "上次核实于 " + fact.verified_at + "（" + fact.days_since_verified + " 天前）"
+        : "从未核实";
+      return h("li", { "data-fact": name },
+        label("fact", name) + "：" + label("confidence", fact.confidence) + "，" + when);
+    });
+    box.append(
+      h("p", {}, h("strong", {}, "本企业的目录信息需要核实")),
+      h("p", { class: "hint" },
+        "申诉人看到的查询、解绑办法和客服电话来自目录；超过 " + d.stale_after_days +
+        " 天未核实的信息会标出。请核对后联系运营方更新。"),
+      h("ul", {}, items),
+    );
+    box.hidden = false;
+  }
 
   // -- the queue ------------------------------------------------------------------------------
   function filters() {
@@ -49,8 +100,9 @@
         box.append(h("p", {}, "没有符合条件的案件。"));
       } else {
         box.append(
-          R.table("案件队列（最新的在前）",
-            ["案件编号", "状态", "待谁处理", "期限", "原因", "查询 / 期望", "号码"], []),
+          h("div", { class: "queue-table" },
+            R.table("案件队列（最新的在前）",
+              ["案件编号", "期限", "状态", "待谁处理", "原因", "查询 / 期望", "号码"], [])),
         );
       }
       body = box.querySelector("tbody");
@@ -65,12 +117,12 @@
           { "data-case": c.case_id },
           h("th", { scope: "row" },
             h("button", { type: "button", class: "link", onclick: () => openCase(c.case_id) }, c.case_id)),
-          h("td", {}, R.stateBadge(c.state)),
-          h("td", {}, label("action_on", c.action_on)),
-          h("td", {}, R.timeEl(c.due_at), " ", R.overdueBadge(c)),
-          h("td", {}, label("reason", c.reason), c.lane === "fraud" ? h("strong", {}, "（涉诈）") : null),
-          h("td", { class: "num" }, c.reported_count + " → " + c.expected_count),
-          h("td", {}, c.phone_masked + " " + (c.phone_region || "")),
+          h("td", { "data-label": "期限", class: "due" }, R.timeEl(c.due_at), " ", R.overdueBadge(c)),
+          h("td", { "data-label": "状态" }, R.stateBadge(c.state)),
+          h("td", { "data-label": "待谁处理" }, label("action_on", c.action_on)),
+          h("td", { "data-label": "原因" }, label("reason", c.reason), c.lane === "fraud" ? h("strong", {}, "（涉诈）") : null),
+          h("td", { "data-label": "查询 / 期望", class: "num" }, c.reported_count + " → " + c.expected_count),
+          h("td", { "data-label": "号码" }, c.phone_masked + " " + (c.phone_region || "")),
         ),
       );
     }
@@ -81,11 +133,31 @@
   // -- one case -------------------------------------------------------------------------------
   async function openCase(caseId) {
     resetMessages();
+    if (caseInAddress() !== caseId) history.pushState(null, "", "#case=" + encodeURIComponent(caseId));
     try {
       await loadCase(caseId);
       R.showView(views, "case");
     } catch (err) {
+      if (err.status === 404) {
+        current = null;
+        $("case-title").textContent = "未找到";
+        R.clear($("case")).append(h("p", {}, "没有找到这个案件（或它不属于本企业）。"));
+        R.showView(views, "case");
+        return;
+      }
       fail(err);
+    }
+  }
+
+  // The address names the view: #case=<id> a case, nothing the queue (back/forward too).
+  function followAddress() {
+    if (!key()) return;
+    resetMessages();
+    const caseId = caseInAddress();
+    if (caseId) openCase(caseId);
+    else {
+      current = null;
+      showQueue().catch(fail);
     }
   }
 
@@ -119,6 +191,7 @@
           c.routed_from ? [h("dt", {}, "转自案件"), h("dd", {}, c.routed_from)] : null,
           h("dt", {}, "提交时间"), h("dd", {}, R.timeEl(c.created_at)),
         ),
+        h("div", { id: "case-directory-status", class: "warning stale-facts", hidden: true }),
         c.response
           ? h("div", { class: "notice" },
               h("p", {}, h("strong", {}, "本企业答复：" + label("response_code", c.response.code))),
@@ -129,6 +202,7 @@
           transitionForms(c)),
       ),
     );
+    renderDirectoryStatus($("case-directory-status"));
   }
 
   function internalNote(c, name) {
@@ -190,8 +264,7 @@
   function transitionForm(c, action, buttonText, contents) {
     const form = h("form", { method: "post", novalidate: true, "data-action": action },
       contents, h("div", { class: "actions" }, h("button", { type: "submit" }, buttonText)));
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
+    R.onSubmitOnce(form, async () => {
       resetMessages();
       R.clearFieldErrors(form);
       const body = { action };
@@ -209,13 +282,16 @@
         R.markFieldErrors(form, { problem: { errors: missing } }, locate);
         return;
       }
+      const scope = "transition:" + c.case_id + ":" + c.version + ":" + action;
       try {
         const version = c.version;
         const { data } = await api("POST", "/v1/liaison/cases/" + encodeURIComponent(c.case_id) + "/transitions", {
           token: key(),
           body,
           ifMatch: version,
+          idempotencyKey: R.attemptKey(scope, body),
         });
+        R.attemptDone(scope);
         await loadCase(c.case_id);
         R.showMessage(noticeBox, "已完成：" + label("action", action) + "。案件现在的状态：" + label("state", data.state) + "。");
       } catch (err) {
@@ -245,18 +321,19 @@
     $("f-action-on").append(...whose.map(([k, v]) => h("option", { value: k }, v)));
   }
 
-  $("form-filter").addEventListener("submit", (event) => {
-    event.preventDefault();
+  R.onSubmitOnce($("form-filter"), () => {
     resetMessages();
     cursor = null;
-    showQueue().catch(fail);
+    return showQueue().catch(fail);
   });
-  $("more").addEventListener("click", () => showQueue(true).catch(fail));
+  $("more").addEventListener("click", () => R.busy($("more"), $("more"), () => showQueue(true).catch(fail)));
   $("back").addEventListener("click", () => {
+    if (caseInAddress()) history.pushState(null, "", location.pathname);
     resetMessages();
     current = null;
     showQueue().catch(fail);
   });
+  window.addEventListener("hashchange", followAddress);
 
   fillFilters();
   page.start();

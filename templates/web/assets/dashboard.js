@@ -364,7 +364,7 @@
   function escalationCard(c) {
     const history = h("div", {});
     const showHistory = h("button", { type: "button", class: "secondary" }, "查看处理记录");
-    showHistory.addEventListener("click", async () => {
+    showHistory.addEventListener("click", () => R.busy(showHistory, showHistory, async () => {
       try {
         const { data } = await api("GET", "/v1/admin/cases/" + encodeURIComponent(c.case_id), { token: key() });
         R.clear(history).append(h("h4", {}, "处理记录"), R.historyList(data.history));
@@ -372,7 +372,7 @@
       } catch (err) {
         fail(err);
       }
-    });
+    }));
     return h(
       "article",
       { class: "card", "data-case": c.case_id },
@@ -402,8 +402,7 @@
         h("textarea", { maxlength: "200", rows: "2", name: "message", required: true })),
       R.field(noteId, "内部备注（选填）", h("textarea", { maxlength: "500", rows: "2", name: "internal_note" })),
       h("div", { class: "actions" }, h("button", { type: "submit", class: action === "close" ? "danger" : null }, title)));
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
+    R.onSubmitOnce(form, async () => {
       resetMessages();
       R.clearFieldErrors(form);
       const message = $(messageId).value.trim();
@@ -414,12 +413,15 @@
       }
       const body = { action, message };
       if (note) body.internal_note = note;
+      const scope = "decide:" + c.case_id + ":" + c.version + ":" + action;
       try {
         await api("POST", "/v1/admin/cases/" + encodeURIComponent(c.case_id) + "/transitions", {
           token: key(),
           body,
           ifMatch: c.version,
+          idempotencyKey: R.attemptKey(scope, body),
         });
+        R.attemptDone(scope);
         await load();
         R.showMessage(noticeBox, "案件 " + c.case_id + " 已" + (action === "resolve" ? "判定解决" : "结案") + "。");
       } catch (err) {
@@ -443,7 +445,7 @@
   $("hotspot-close").addEventListener("click", closeCases);
   $("reload").addEventListener("click", () => {
     resetMessages();
-    load().catch(fail);
+    R.busy($("reload"), $("reload"), () => load().catch(fail));
   });
   page.start();
 })();

@@ -1,13 +1,23 @@
 // The person's page (/): prove the number, file a dispute, see next steps, follow and act.
 // The session token stays in sessionStorage and goes only in the Authorization header.
+//
+// What survives a refresh (sessionStorage, this tab only): the token and its expiry, the
+// number being verified while a code is on its way (never the code or the ID digits), and a
+// half-filled dispute form (counts, reasons and notes, never a number or ID digits), so that
+// signing in again after the session ran out brings the form back.
 "use strict";
 
 (function () {
   const R = window.Recount;
   const { h, label, api } = R;
   const TOKEN = "recount.person.token";
+  const EXPIRES = "recount.person.expires";
   const MASKED = "recount.person.masked";
+  const PENDING = "recount.person.pending"; // {phone, sent_at}: a code was asked for
+  const DRAFT = "recount.person.draft"; // the dispute form, half filled
   const RESEND_SECONDS = 60;
+  const CODE_VALID_MS = 5 * 60 * 1000;
+  const WARN_BEFORE_MS = 5 * 60 * 1000; // the session warns 5 minutes before it ends
 
   const $ = (id) => document.getElementById(id);
   const views = {
@@ -19,13 +29,25 @@
   };
   const errorBox = $("error");
   const noticeBox = $("notice");
+  const warningBox = $("session-warning");
   let directory = null;
   let lastFiled = null;
-  let idempotencyKey = null;
+  let filingScope = null; // one filing per opening of the form, however often it is sent
   let resendTimer = null;
+  let showing = 0; // the newest dispute asked for: an older answer arriving late is dropped
 
   function token() {
-    return R.store.get(TOKEN);
+    const value = R.store.get(TOKEN);
+    if (value && sessionLeftMs() <= 0) {
+      expireSession();
+      return null;
+    }
+    return value;
+  }
+
+  function sessionLeftMs() {
+    const until = Date.parse(R.store.get(EXPIRES) || "");
+    return Number.isNaN(until) ? Infinity : until - Date.now();
   }
 
   function say(text) {
@@ -34,8 +56,7 @@
 
   function fail(err) {
     if (err && err.status === 401) {
-      signOut();
-      R.showMessage(errorBox, label("error", "unauthenticated"), true);
+      expireSession();
       return;
     }
     R.showMessage(errorBox, R.errorText(err), true);
@@ -46,15 +67,57 @@
     R.showMessage(noticeBox, "");
   }
 
-  function signOut() {
+  function forgetSession() {
     R.store.remove(TOKEN);
+    R.store.remove(EXPIRES);
     R.store.remove(MASKED);
+    showWarning();
+  }
+
+  function signOut() {
+    forgetSession();
+    R.store.remove(DRAFT);
     if (location.hash && location.hash !== "#/") history.replaceState(null, "", "#/");
     showSignin();
   }
 
+  // The session ran out (or the API said so): back to signing in, where the person was kept
+  // in the address and the half-filled form in the draft.
+  function expireSession() {
+    if (!views.new.hidden) saveDraft();
+    forgetSession();
+    showSignin();
+    const kept = R.store.get(DRAFT) ? "您填写的申诉内容已保留，重新验证后会自动恢复。" : "";
+    R.showMessage(errorBox, label("error", "unauthenticated") + kept, true);
+  }
+
+  function showWarning() {
+    const left = R.store.get(TOKEN) ? sessionLeftMs() : Infinity;
+    if (left > WARN_BEFORE_MS || left <= 0) {
+      R.showMessage(warningBox, "");
+      return;
+    }
+    const minutes = Math.max(1, Math.ceil(left / 60000));
+    R.showMessage(warningBox,
+      "登录将在约 " + minutes + " 分钟后（" + R.time(R.store.get(EXPIRES)) + "）失效。" +
+      "失效后需要重新获取验证码登录；正在填写的申诉内容会保留。");
+  }
+
+  function watchSession() {
+    if (R.store.get(TOKEN) && sessionLeftMs() <= 0) {
+      expireSession();
+      return;
+    }
+    showWarning();
+  }
+
+  // Full-width or other digits count like any: "１３８…" shows as 138****8000 too.
+  function digitsOf(text) {
+    return String(text || "").normalize("NFKC").replace(/\D/g, "");
+  }
+
   function mask(phone) {
-    const digits = phone.replace(/\D/g, "").slice(-11);
+    const digits = digitsOf(phone).slice(-11);
     return digits.length === 11 ? digits.slice(0, 3) + "****" + digits.slice(7) : "";
   }
 
@@ -71,6 +134,7 @@
   // -- routing ------------------------------------------------------------------------------
   async function route() {
     resetMessages();
+    showWarning();
     if (!token()) return showSignin();
     const hash = location.hash || "#/";
     try {
@@ -85,44 +149,67 @@
   }
 
   // -- 1. sign in ------------------------------------------------------------------------------
+  function pending() {
+    try {
+      const p = JSON.parse(R.store.get(PENDING) || "null");
+      if (p && p.phone && Date.now() - Date.parse(p.sent_at) < CODE_VALID_MS) return p;
+    } catch (e) {
+      /* unreadable: as if none */
+    }
+    R.store.remove(PENDING);
+    return null;
+  }
+
   function showSignin() {
-    $("form-session").hidden = true;
+    const p = pending();
+    if (p) {
+      // A refresh after asking for a code: the number and the code field stay.
+      if (!$("phone").value) $("phone").value = p.phone;
+      showCodeForm(p.phone, RESEND_SECONDS - Math.floor((Date.now() - Date.parse(p.sent_at)) / 1000));
+    } else {
+      $("form-session").hidden = true;
+    }
     R.showView(views, "signin");
   }
 
-  function startResendCountdown() {
+  function showCodeForm(phone, wait) {
+    $("form-session").hidden = false;
+    $("code-sent").textContent =
+      "如果 " + (mask(phone) || "该号码") + " 可以接收短信，验证码将在 1 分钟内送达，5 分钟内有效。";
+    startResendCountdown(wait);
+  }
+
+  function startResendCountdown(seconds) {
     const button = $("resend");
-    let left = RESEND_SECONDS;
-    button.disabled = true;
+    let left = Math.min(RESEND_SECONDS, Math.max(0, Math.round(seconds)));
     clearInterval(resendTimer);
     const tick = () => {
       button.textContent = left > 0 ? "重新获取验证码（" + left + " 秒）" : "重新获取验证码";
-      if (left <= 0) {
-        button.disabled = false;
-        clearInterval(resendTimer);
-      }
+      button.disabled = left > 0;
+      if (left > 0) button.setAttribute("data-hold", "");
+      else button.removeAttribute("data-hold");
+      if (left <= 0) clearInterval(resendTimer);
       left -= 1;
     };
     tick();
-    resendTimer = setInterval(tick, 1000);
+    if (left >= 0) resendTimer = setInterval(tick, 1000);
   }
 
-  async function requestCode(event) {
-    if (event) event.preventDefault();
+  function phoneMissing(form) {
+    R.markFieldErrors(form, { problem: { errors: [{ field: "phone", message: "required" }] } }, () => $("phone"));
+  }
+
+  async function requestCode() {
     resetMessages();
+    $("hotlines").hidden = true;
     const form = $("form-code");
     R.clearFieldErrors(form);
     const phone = $("phone").value.trim();
-    if (!phone) {
-      R.markFieldErrors(form, { problem: { errors: [{ field: "phone", message: "required" }] } }, () => $("phone"));
-      return;
-    }
+    if (!phone) return phoneMissing(form);
     try {
       await api("POST", "/v1/verification-codes", { body: { phone } });
-      $("form-session").hidden = false;
-      $("code-sent").textContent =
-        "如果 " + (mask(phone) || "该号码") + " 可以接收短信，验证码将在 1 分钟内送达。";
-      startResendCountdown();
+      R.store.set(PENDING, JSON.stringify({ phone, sent_at: new Date().toISOString() }));
+      showCodeForm(phone, RESEND_SECONDS);
       $("code").focus();
     } catch (err) {
       if (err.status === 422 && err.code === "validation_failed") {
@@ -130,19 +217,46 @@
         R.showMessage(errorBox, "请填写正确的中国大陆手机号码。");
         return;
       }
+      if (err.code === "number_cancelled") {
+        $("form-session").hidden = true;
+        R.store.remove(PENDING);
+        R.showMessage(errorBox, "该号码已销号，收不到验证码。请拨打下面列出的客服电话处理。", false);
+        $("hotlines").hidden = false;
+        $("hotlines-title").setAttribute("tabindex", "-1");
+        $("hotlines-title").focus();
+        return;
+      }
+      if (err.code === "code_too_soon") {
+        // A code is already on its way: the code field, and the wait the API names.
+        showCodeForm(phone, Number(err.retryAfter) || RESEND_SECONDS);
+      }
       fail(err);
     }
   }
 
-  async function openSession(event) {
-    event.preventDefault();
+  // "我已收到验证码": a person who refreshed (or asked on another tab) types the code they have.
+  function haveCode() {
+    resetMessages();
+    const form = $("form-code");
+    R.clearFieldErrors(form);
+    const phone = $("phone").value.trim();
+    if (!phone) return phoneMissing(form);
+    // Kept like an asked-for code (its minute already over), so a refresh keeps the field.
+    const sentAt = new Date(Date.now() - RESEND_SECONDS * 1000).toISOString();
+    R.store.set(PENDING, JSON.stringify({ phone, sent_at: sentAt }));
+    showCodeForm(phone, 0);
+    $("code").focus();
+  }
+
+  async function openSession() {
     resetMessages();
     const form = $("form-session");
     R.clearFieldErrors(form);
     const phone = $("phone").value.trim();
-    const code = $("code").value.trim();
-    const idLast6 = $("id_last6").value.trim().toUpperCase();
+    const code = digitsOf($("code").value);
+    const idLast6 = $("id_last6").value.normalize("NFKC").trim().toUpperCase();
     const missing = [];
+    if (!phone) return phoneMissing($("form-code"));
     if (!/^[0-9]{6}$/.test(code)) missing.push({ field: "code", message: "请填写 6 位数字验证码" });
     if (!/^[0-9]{5}[0-9X]$/.test(idLast6)) {
       missing.push({ field: "id_last6", message: "请填写 6 位，最后一位可以是 X" });
@@ -156,18 +270,67 @@
         body: { phone, id_last6: idLast6, code },
       });
       R.store.set(TOKEN, data.token);
+      if (data.expires_at) R.store.set(EXPIRES, data.expires_at);
       R.store.set(MASKED, mask(phone));
+      R.store.remove(PENDING);
       $("code").value = "";
       $("id_last6").value = "";
       clearInterval(resendTimer);
-      if (location.hash === "#/" || !location.hash) await route();
-      else location.hash = "#/";
+      // Signing in again with a form half filled: back to it.
+      const target = R.store.get(DRAFT) ? "#/new" : location.hash || "#/";
+      if ((location.hash || "#/") === target) await route();
+      else location.hash = target;
     } catch (err) {
+      if (err.code === "verification_failed" || err.code === "new_code_needed") {
+        signInRefused(err);
+        return;
+      }
+      if (err.code === "validation_failed") {
+        // The number itself (it sits in the first form): said beside it.
+        R.markFieldErrors($("form-code"), err, (f) => (f === "phone" ? $("phone") : null));
+        R.markFieldErrors(form, err, (f) => (f === "code" || f === "id_last6" ? $(f) : null));
+      }
       fail(err);
     }
   }
 
+  // A wrong code or ID: said in words, with the tries left; the number and fields stay.
+  function signInRefused(err) {
+    const left = Number(err.problem && err.problem.attempts_left);
+    $("code").value = "";
+    let text;
+    if (err.code === "new_code_needed" || left === 0) {
+      text = err.code === "new_code_needed"
+        ? label("error", "new_code_needed")
+        : "验证码或身份证号码后六位不对，这个验证码已失效。请点“重新获取验证码”获取新的验证码。";
+      if (!$("resend").hasAttribute("data-hold")) $("resend").disabled = false;
+    } else {
+      text = "验证码或身份证号码后六位不对。请核对后再试，这个验证码还可以再试 " + left + " 次。";
+    }
+    R.showMessage(errorBox, text, true);
+    $("code").setAttribute("aria-invalid", "true");
+    $("code").addEventListener("input", () => $("code").removeAttribute("aria-invalid"), { once: true });
+  }
+
   // -- the person's disputes -----------------------------------------------------------------
+  const SETTLED = new Set(["resolved", "disputed_closed", "withdrawn", "expired", "rerouted"]);
+
+  // "3 家中 2 家已解决": where a dispute stands, in one line.
+  // The API's own count (`progress`) where it gives one.
+  function progressText(cases, progress) {
+    const counted = cases.filter((c) => c.state !== "rerouted");
+    const total = progress ? progress.cases : counted.length;
+    const resolved = progress ? progress.resolved : counted.filter((c) => c.state === "resolved").length;
+    const ended = progress && progress.settled !== undefined
+      ? progress.settled - progress.resolved
+      : counted.filter((c) => SETTLED.has(c.state) && c.state !== "resolved").length;
+    const yours = counted.filter((c) => c.action_on === "user").length;
+    let text = total + " 家中 " + resolved + " 家已解决";
+    if (ended) text += "，" + ended + " 家已结束";
+    if (yours) text += "，" + yours + " 家需要您操作";
+    return text + "。";
+  }
+
   async function showHome() {
     const { data } = await api("GET", "/v1/disputes", { token: token() });
     $("who-phone").textContent = R.store.get(MASKED) || "";
@@ -179,13 +342,14 @@
       list.append(
         h(
           "article",
-          { class: "card" },
+          { class: "card", "data-dispute": d.dispute_id },
           h(
             "div",
             { class: "card-head" },
             h("h3", {}, h("a", { href: "#/d/" + encodeURIComponent(d.dispute_id) }, "申诉 " + d.dispute_id)),
             h("span", { class: "hint" }, "提交于 ", R.timeEl(d.created_at)),
           ),
+          h("p", { class: "progress" }, progressText(d.cases, d.progress)),
           h(
             "ul",
             {},
@@ -202,17 +366,75 @@
 
   // -- 2. choose companies -------------------------------------------------------------------
   function showNew() {
-    idempotencyKey = R.newKey(); // one filing per opening of the form, however often it is sent
+    filingScope = "file:" + R.newKey();
+    const draft = readDraft();
+    const kindNow = draft && directory.kinds.some((k) => k.kind === draft.kind) ? draft.kind : directory.kinds[0].kind;
     const kinds = R.clear($("kind-options"));
-    directory.kinds.forEach((k, i) => {
+    directory.kinds.forEach((k) => {
       const id = "kind-" + k.kind;
-      const radio = h("input", { type: "radio", name: "kind", id, value: k.kind, checked: i === 0 });
-      radio.addEventListener("change", () => renderCompanies(k.kind));
+      const radio = h("input", { type: "radio", name: "kind", id, value: k.kind, checked: k.kind === kindNow });
+      radio.addEventListener("change", () => {
+        renderCompanies(k.kind);
+        saveDraft();
+      });
       kinds.append(h("div", { class: "choice" }, radio, h("label", { for: id }, k.label)));
     });
-    renderCompanies(directory.kinds[0].kind);
+    renderCompanies(kindNow);
     R.clearFieldErrors($("form-dispute"));
+    if (draft) {
+      restoreDraft(draft);
+      say("已恢复您上次填写的内容，请核对后提交。");
+    }
     R.showView(views, "new");
+  }
+
+  // -- the half-filled form: counts, reasons and notes; a note holding a number or ID digits
+  // (five digits or more, in any script) is left out rather than kept in the browser.
+  function noteIsSafe(text) {
+    return digitsOf(text).length < 5;
+  }
+
+  function saveDraft() {
+    const form = $("form-dispute");
+    const checked = form.querySelector("input[name=kind]:checked");
+    if (!checked) return;
+    const items = {};
+    for (const box of form.querySelectorAll(".company[data-company]")) {
+      const key = box.getAttribute("data-company");
+      const note = $("note-" + key).value;
+      const item = {
+        picked: $("pick-" + key).checked,
+        reported: $("reported-" + key).value.slice(0, 3),
+        expected: $("expected-" + key).value.slice(0, 3),
+        reason: $("reason-" + key).value,
+        note: noteIsSafe(note) ? note : "",
+      };
+      if (item.picked || item.reported || item.expected || item.reason || item.note) items[key] = item;
+    }
+    if (Object.keys(items).length) R.store.set(DRAFT, JSON.stringify({ kind: checked.value, items }));
+    else R.store.remove(DRAFT);
+  }
+
+  function readDraft() {
+    try {
+      const draft = JSON.parse(R.store.get(DRAFT) || "null");
+      return draft && typeof draft.items === "object" ? draft : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function restoreDraft(draft) {
+    for (const [key, item] of Object.entries(draft.items)) {
+      const pick = $("pick-" + key);
+      if (!pick) continue;
+      pick.checked = Boolean(item.picked);
+      pick.closest(".company").querySelector(".details").hidden = !pick.checked;
+      $("reported-" + key).value = item.reported || "";
+      $("expected-" + key).value = item.expected || "";
+      $("reason-" + key).value = item.reason || "";
+      $("note-" + key).value = item.note || "";
+    }
   }
 
   function renderCompanies(kind) {
@@ -250,9 +472,49 @@
     }
   }
 
-  async function fileDispute(event) {
-    event.preventDefault();
+  // -- paste to pre-fill: the API reads the national check's result SMS into counts; the
+  // person sees what was understood and confirms or corrects it. Nothing understood is no error.
+  async function readPastedResult() {
+    const text = $("paste-text").value.trim();
+    const out = $("paste-result");
+    if (!text) {
+      out.textContent = "请先粘贴查询结果短信。";
+      return;
+    }
+    const button = $("paste-read");
+    button.disabled = true;
+    try {
+      const { data } = await api("POST", "/v1/check-results", { body: { text }, token: token() });
+      if (!data.items.length) {
+        out.textContent = "没能从这段文字读出数量，请直接在下面填写。";
+        return;
+      }
+      const radio = $("kind-" + data.kind);
+      if (radio && !radio.checked) {
+        radio.checked = true;
+        renderCompanies(data.kind);
+      }
+      for (const item of data.items) {
+        const pick = $("pick-" + item.company);
+        if (!pick) continue;
+        pick.checked = true;
+        pick.closest(".company").querySelector(".details").hidden = false;
+        $("reported-" + item.company).value = String(item.reported_count);
+      }
+      out.textContent = "从短信读出：" + data.items.map((i) => i.matched).join("；") +
+        "。已填入“短信里的数量”，请核对，并填写您认为正确的数量和原因；不需要申诉的企业请取消勾选。";
+      saveDraft();
+    } catch (err) {
+      if (err && err.status === 401) return fail(err);
+      out.textContent = "没能读取这段文字，请直接在下面填写。";
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function fileDispute() {
     resetMessages();
+    if (!token()) return;
     const form = $("form-dispute");
     R.clearFieldErrors(form);
     const kind = form.querySelector("input[name=kind]:checked").value;
@@ -289,13 +551,15 @@
       R.showMessage(errorBox, label("error", "validation_failed"));
       return;
     }
+    const body = { kind, items };
     try {
       const { data } = await api("POST", "/v1/disputes", {
         token: token(),
-        body: { kind, items },
-        idempotencyKey,
+        body,
+        idempotencyKey: R.attemptKey(filingScope, body),
       });
-      idempotencyKey = null;
+      R.attemptDone(filingScope);
+      R.store.remove(DRAFT);
       lastFiled = data;
       location.hash = "#/filed";
     } catch (err) {
@@ -324,16 +588,46 @@
       h("dt", {}, "查询 / 期望"), h("dd", {}, c.reported_count + " → " + c.expected_count),
       h("dt", {}, "原因"), h("dd", {}, label("reason", c.reason)),
       c.lane === "fraud" ? [h("dt", {}, "通道"), h("dd", {}, label("lane", c.lane))] : null,
-      h("dt", {}, "待谁处理"), h("dd", {}, c.action_on === "user" ? "您" : label("action_on", c.action_on)),
-      c.due_at
-        ? [h("dt", {}, "企业答复期限"), h("dd", {}, R.timeEl(c.due_at), " ", R.overdueBadge(c))]
-        : null,
+      h("dt", {}, "待谁处理"),
+      h("dd", { "data-action-on": c.action_on }, c.action_on === "user" ? "您" : label("action_on", c.action_on)),
+      deadlines(c),
     );
     return h(
       "article",
-      { class: "card case", "data-case": c.case_id },
+      { class: "card case", "data-case": c.case_id, "data-state": c.state },
       h("div", { class: "card-head" }, h("h3", {}, companyName(c.company)), R.stateBadge(c.state)),
+      c.ruling ? rulingBlock(c.ruling) : null,
       aside ? h("div", { class: "case-layout" }, h("div", {}, facts, main), aside) : [facts, main],
+    );
+  }
+
+  // Whose move it is and until when: the person's own deadline first when it is theirs.
+  const DUE_LABEL = { company: "企业答复期限", operator: "督办期限", user: "您的操作期限" };
+
+  function deadlines(c) {
+    const rows = [];
+    if (c.action_on === "user" && c.your_due_at) {
+      rows.push(h("dt", {}, "您的操作期限"), h("dd", { class: "due-yours" }, R.timeEl(c.your_due_at)));
+    }
+    if (c.action_on !== "none" && !(c.action_on === "user" && c.your_due_at)) {
+      rows.push(
+        h("dt", {}, DUE_LABEL[c.action_on] || "期限"),
+        c.due_at
+          ? h("dd", {}, R.timeEl(c.due_at), " ", R.overdueBadge(c))
+          : h("dd", {}, "暂无期限"),
+      );
+    }
+    return rows;
+  }
+
+  // The operator's latest decision on an escalated case, at the top of its card.
+  function rulingBlock(ruling) {
+    return h(
+      "div",
+      { class: "notice ruling" },
+      h("p", {}, h("strong", {}, "反诈中心的决定：" + label("action", ruling.action))),
+      ruling.message ? h("p", {}, ruling.message) : null,
+      ruling.at ? h("p", { class: "hint" }, "决定时间 ", R.timeEl(ruling.at)) : null,
     );
   }
 
@@ -382,17 +676,46 @@
           : "无需额外身份核验"),
       );
     }
+    if ((steps.escalation || []).length) {
+      parts.push(h("h4", {}, "对处理结果不满意时"));
+      for (const a of steps.escalation) parts.push(h("p", { class: "advice" }, a.text));
+    }
     return h("section", { class: "next-steps", "aria-label": (steps.name || "") + " 的处理办法" }, parts);
   }
 
   // -- 4. status, history and actions --------------------------------------------------------
-  async function showDispute(disputeId) {
-    const { data } = await api("GET", "/v1/disputes/" + encodeURIComponent(disputeId), {
-      token: token(),
-    });
+  // Another dispute's link (or a mistyped one) shows only 未找到: whatever was on screen goes
+  // first, and an answer for a dispute no longer asked for is dropped.
+  async function showDispute(disputeId, keepPlace) {
+    const asked = ++showing;
+    if (!keepPlace) {
+      $("dispute-title").textContent = "申诉进度";
+      $("dispute-summary").textContent = "";
+      $("dispute-progress").textContent = "";
+      R.clear($("dispute-cases"));
+    }
+    let data;
+    try {
+      ({ data } = await api("GET", "/v1/disputes/" + encodeURIComponent(disputeId), {
+        token: token(),
+      }));
+    } catch (err) {
+      if (asked !== showing) return;
+      if (err.status === 404) {
+        $("dispute-title").textContent = "未找到";
+        $("dispute-summary").textContent = "没有找到这个申诉。请从“我的申诉”中打开您自己的申诉。";
+        $("dispute-progress").textContent = "";
+        R.clear($("dispute-cases"));
+        if (views.dispute.hidden) R.showView(views, "dispute");
+        return;
+      }
+      throw err;
+    }
+    if (asked !== showing) return;
     $("dispute-title").textContent = "申诉进度：" + data.dispute_id;
     $("dispute-summary").textContent =
       "号码 " + data.phone_masked + "，提交于 " + R.time(data.created_at) + "，共 " + data.cases.length + " 个案件。";
+    $("dispute-progress").textContent = progressText(data.cases, data.progress);
     const box = R.clear($("dispute-cases"));
     for (const c of data.cases) {
       box.append(
@@ -400,6 +723,7 @@
           c,
           [
             c.response ? responseBlock(c.response) : null,
+            c.outside_step ? h("p", { class: "advice outside-step" }, c.outside_step.text) : null,
             h("details", {}, h("summary", {}, "查询与解绑办法"), nextSteps(c.next_steps)),
             h("details", { open: true }, h("summary", {}, "处理记录"), R.historyList(c.history)),
           ],
@@ -498,8 +822,7 @@
   function actionForm(c, disputeId, action, buttonText, collect, contents, style) {
     const form = h("form", { method: "post", novalidate: true, "data-action": action },
       contents, h("div", { class: "actions" }, h("button", { type: "submit", class: style || null }, buttonText)));
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
+    R.onSubmitOnce(form, async () => {
       resetMessages();
       R.clearFieldErrors(form);
       const body = { action };
@@ -514,17 +837,20 @@
           () => $("statement-" + c.case_id));
         return;
       }
+      const scope = "act:" + c.case_id + ":" + c.version + ":" + action;
       try {
         const { data } = await api("POST", "/v1/cases/" + encodeURIComponent(c.case_id) + "/actions", {
           token: token(),
           body,
           ifMatch: c.version,
+          idempotencyKey: R.attemptKey(scope, body),
         });
-        await showDispute(disputeId);
+        R.attemptDone(scope);
+        await showDispute(disputeId, true);
         say("已提交：" + label("action", action) + "。案件现在的状态：" + label("state", data.state) + "。");
       } catch (err) {
         if (err.status === 412 || err.code === "invalid_transition") {
-          await showDispute(disputeId).catch(() => null);
+          await showDispute(disputeId, true).catch(() => null);
         }
         fail(err);
       }
@@ -533,9 +859,10 @@
   }
 
   // -- wiring --------------------------------------------------------------------------------
-  $("form-code").addEventListener("submit", requestCode);
-  $("resend").addEventListener("click", () => requestCode());
-  $("form-session").addEventListener("submit", openSession);
+  R.onSubmitOnce($("form-code"), requestCode);
+  $("have-code").addEventListener("click", haveCode);
+  $("resend").addEventListener("click", () => R.busy($("form-code"), [$("resend"), $("send-code")], requestCode));
+  R.onSubmitOnce($("form-session"), openSession);
   $("sign-out").addEventListener("click", signOut);
   $("new-dispute").addEventListener("click", () => {
     location.hash = "#/new";
@@ -543,10 +870,15 @@
   $("cancel-new").addEventListener("click", () => {
     location.hash = "#/";
   });
-  $("form-dispute").addEventListener("submit", fileDispute);
+  R.onSubmitOnce($("form-dispute"), fileDispute);
+  $("paste-read").addEventListener("click", readPastedResult);
+  $("form-dispute").addEventListener("input", saveDraft);
+  $("form-dispute").addEventListener("change", saveDraft);
   $("to-status").addEventListener("click", () => {
     if (lastFiled) location.hash = "#/d/" + encodeURIComponent(lastFiled.dispute_id);
   });
   window.addEventListener("hashchange", route);
-  route();
+  setInterval(watchSession, 15 * 1000);
+  document.addEventListener("visibilitychange", watchSession);
+  route().then(showWarning);
 })();
