@@ -147,7 +147,8 @@ def _read_chinese_numerals(chars: list[str], numeral_run: int) -> None:
 
 # A group: ASCII digits, perhaps ending in an ID's check character X. Groups join across at most
 # MAX_SEPARATOR_RUN separators.
-_GROUP = re.compile(r"[0-9]+(?:[Xx](?![0-9A-Za-z]))?")
+# An ID's check character may also stand apart ("44030520000101097 X"), ending a stretch.
+_GROUP = re.compile(r"[0-9]+(?:[Xx](?![0-9]))?|(?<![0-9A-Za-z])[Xx](?![0-9])")
 _SEPARATOR_RUN = re.compile(
     rf"[\s{re.escape(''.join(sorted(SEPARATORS)))}]{{1,{MAX_SEPARATOR_RUN}}}"
 )
@@ -223,13 +224,15 @@ def _numbers_in(
         digits = ""
         for j in range(i, len(groups)):
             digits += copy[groups[j][0] : groups[j][1]]
-            if len(digits) > 18:
+            if len(digits) > (19 if digits[-1] in "Xx" else 18):  # 18 and a letter after
                 break
             start, end = groups[i][0], groups[j][1]
             read = _read(digits)
-            if read is None and digits[-1] in "Xx":  # "13800138000x": a mobile and a letter
-                read, end = _read(digits[:-1]), end - 1
-                read = read if read and read[0] == "mobile" else None
+            if read is None and digits[-1] in "Xx":
+                # "13800138000x", "110101199003071234 x": a number and a letter after it
+                read = _read(digits[:-1])
+                alone = j > i and copy[groups[j][0]] in "Xx"
+                end = groups[j - 1][1] if alone else end - 1
             if read is None or (spare_hex_tokens and j > i and _in_a_hex_token(copy, start, end)):
                 continue
             prefixed = read[0] == "mobile" and read[1] != digits  # 86 / 0086 before it

@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from app import app
@@ -174,6 +174,15 @@ class Logged(logging.Handler):
             )
 
 
+def own(listing: str, case_id: str) -> str:
+    """This example's part of a listing (a JSON page of cases, or CSV rows)."""
+    try:
+        page = json.loads(listing)
+    except ValueError:
+        return "\n".join(line for line in listing.splitlines() if case_id in line)
+    return json.dumps([c for c in page["items"] if c["case_id"] == case_id], ensure_ascii=False)
+
+
 def _ok(response, status: int = 200) -> Any:
     assert response.status_code == status, (response.status_code, response.body)
     return response
@@ -185,6 +194,10 @@ def _ok(response, status: int = 200) -> Any:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(number=personal_numbers())
+# Found by this property before: letters glued to a number hid it.
+@example(number=("110101200001050389", "c1 101 0 1200001 0 50389"))
+@example(number=("110101197302073002", "x1一０1۰1١·九/٧۳（〇  ２０73۰〇۲x"))
+@example(number=("44030520000101097X", "44030520000101097 X"))
 def test_a_typed_number_never_leaves_in_any_form(desk: Desk, number: tuple[str, str]):
     digits, text = number
     api, handler = desk.api, Logged()
@@ -212,7 +225,8 @@ def test_a_typed_number_never_leaves_in_any_form(desk: Desk, number: tuple[str, 
         answers.append(
             _ok(api.call("GET", f"/v1/liaison/cases/{case_id}", token=desk.liaison)).body.decode()
         )
-        answers.append(_ok(api.call("GET", "/v1/liaison/cases", token=desk.liaison)).body.decode())
+        queue = _ok(api.call("GET", "/v1/liaison/cases", token=desk.liaison)).body.decode()
+        answers.append(own(queue, case_id))
         answers.append(
             _ok(api.call("GET", f"/v1/admin/cases/{case_id}", token=desk.operator)).body.decode()
         )
@@ -223,16 +237,9 @@ def test_a_typed_number_never_leaves_in_any_form(desk: Desk, number: tuple[str, 
             token=desk.person,
         )
         _ok(withdrawn)
-        answers.append(
-            _ok(
-                api.call("GET", "/v1/admin/cases.csv?state=withdrawn", token=desk.operator)
-            ).body.decode()
-        )
-        answers.append(
-            _ok(
-                api.call("GET", "/v1/admin/cases?state=withdrawn", token=desk.operator)
-            ).body.decode()
-        )
+        for listing in ("/v1/admin/cases.csv?state=withdrawn", "/v1/admin/cases?state=withdrawn"):
+            text_of = _ok(api.call("GET", listing, token=desk.operator)).body.decode()
+            answers.append(own(text_of, case_id))
     finally:
         root.removeHandler(handler)
         root.level = level
@@ -240,9 +247,11 @@ def test_a_typed_number_never_leaves_in_any_form(desk: Desk, number: tuple[str, 
     where = [f"answer {n}" for n, a in enumerate(answers) if leaked(digits, a)]
     where += [f"log: {t[:120]}" for t in handler.texts if leaked(digits, t)]
     for table, items in all_tables(desk.settings).items():
+        dumps = (json.dumps(i, ensure_ascii=False) for i in items)
+        # This example's items only: earlier ones (shrinking replays many) are theirs to report.
         where += [
-            f"{table}: {i}"[:200]
-            for i in items
-            if leaked(digits, json.dumps(i, ensure_ascii=False))
+            f"{table}: {d}"[:200]
+            for d in dumps
+            if (case_id in d or filed["dispute_id"] in d) and leaked(digits, d)
         ]
     assert where == [], (text, where)

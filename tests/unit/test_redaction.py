@@ -224,3 +224,20 @@ def test_letters_glued_to_a_typed_number_do_not_hide_it():
     """Only logs spare hexadecimal tokens (trace ids); in what people write it is a number."""
     assert mask_personal_numbers("abc1 3800 138000") == "abc138****8000"
     assert mask_personal_numbers("c1 101 0 1200001 0 50389") == "c* *** * ******* * *****"
+
+
+def test_a_letter_after_an_id_number_does_not_hide_it():
+    """Found by the end-to-end property: an ID with an "x" typed after its last digit."""
+    assert mask_personal_numbers("110101197302073002x") == "******************x"
+    assert (
+        mask_personal_numbers("x1一０1۰1١·九/٧۳（〇  ２０73۰〇۲x") == "x*******·*/**（*  *******x"
+    )
+
+
+def test_an_id_s_check_character_may_stand_apart():
+    assert mask_personal_numbers("44030520000101097 X") == "***************** *"
+    assert mask_personal_numbers("44030520000101097-x") == "*****************-*"
+    assert mask_personal_numbers("13800138000 x") == "138****8000 x"
+    assert mask_personal_numbers("a x b") == "a x b"
+    assert mask_personal_numbers("31010420050127131Xa") == "******************a"
+    assert mask_personal_numbers("11010120020101370 Xa") == "***************** *a"
