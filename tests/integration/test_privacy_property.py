@@ -189,6 +189,9 @@ def _ok(response, status: int = 200) -> Any:
 
 
 @settings(
+    # The same examples on every run (CI must not turn red by luck); the wide random search is
+    # tests/unit/test_redaction.py's property over the redaction itself, which is fast.
+    derandomize=True,
     max_examples=12,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
