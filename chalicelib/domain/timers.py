@@ -91,6 +91,26 @@ def company_due(workflow: Workflow, timers: Mapping[str, str]) -> str | None:
     return min(armed) if armed else None
 
 
+def party_due(
+    workflow: Workflow,
+    timers: Mapping[str, str],
+    *,
+    action_on: str,
+    entering: bool,
+    kept: str | None,
+) -> str | None:
+    """The deadline of whoever's move it is (`due_at`, what `overdue` means): the company's
+    clock; for the operator, when its follow-up first falls due after the case came to them,
+    kept while the case stays with them (a follow-up reminder does not move it), so an
+    escalation left alone becomes overdue and stays so."""
+    if action_on != "operator":
+        return company_due(workflow, timers)
+    if not entering:
+        return kept
+    armed = [v for v in timers.values() if not v.startswith(PAUSED)]
+    return min(armed) if armed else None
+
+
 def turn_due(workflow: Workflow, state: str, timers: Mapping[str, str]) -> str | None:
     """Until when the party whose move it is may make it: the earliest armed timer that moves
     the case on from `state` without them (a reminder, which leaves it where it is, is none)."""

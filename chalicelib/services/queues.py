@@ -66,6 +66,8 @@ def admin_cases(settings: Settings, query: dict[str, str]) -> dict[str, Any]:
         limit=limit,
         start=start,
     )
+    if overdue is False:
+        items = [c for c in items if not timers.is_overdue(c.due_at, now)]
     return {
         "items": [case_view(c, workflow, now, "operator") for c in items],
         "next_cursor": paging.encode(settings.token_key, scope, next_key),

@@ -619,3 +619,24 @@ def test_the_person_sees_progress_their_own_deadline_and_the_ruling_first(desk: 
     assert "ruling" not in tencent
     listed = desk.api.call("GET", "/v1/disputes", token=desk.person())
     assert listed.data["items"][0]["progress"] == read.data["progress"]
+
+
+def test_misrouted_tells_the_person_why_and_reopen_takes_a_statement(desk: Desk):
+    dispute_id, ids = desk.file("tencent", "jd")
+    why = "该号码注册的是京东账号，已转京东处理"
+    r = desk.transition(
+        "tencent",
+        ids["tencent"],
+        {"action": "misrouted", "target_company": "baidu", "message": why},
+    )
+    desk.ok(r, "rerouted")
+    desk.drive("jd", ids["jd"], "responded")
+    statement = "我从未注册过这个账号，复查后数量仍是3"
+    desk.ok(desk.act(ids["jd"], {"action": "reopen", "statement": statement}), "escalated")
+
+    read = desk.api.call("GET", f"/v1/disputes/{dispute_id}", token=desk.person())
+    trails = {c["case_id"]: c["history"] for c in read.data["cases"]}
+    assert trails[ids["tencent"]][-1]["message"] == why
+    assert trails[ids["jd"]][-1]["statement"] == statement
+    operator_view = desk.staff_case(ids["jd"])
+    assert operator_view["history"][-1]["statement"] == statement

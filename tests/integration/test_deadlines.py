@@ -170,8 +170,8 @@ def test_silence_escalates_at_the_acknowledge_deadline_with_the_hotline(desk: De
     desk.at(after(ack))  # Wed 2 Dec 00:00 Shanghai
     assert desk.due(mobile) == ("submitted", ack, True)  # overdue until the sweep runs
     assert fired(desk, after(ack)) == 3
-    # Escalated: the operator's turn; no company deadline any more.
-    assert desk.due(mobile) == ("escalated", None, False)
+    # Escalated: the operator's turn, held to its first follow-up (Mon 7 Dec), not the company.
+    assert desk.due(mobile) == ("escalated", end_of("2026-12-07"), False)
     assert desk.view(mobile)["action_on"] == "operator"
     for case in (mobile, tencent, douyin):
         assert desk.last(case) == ("sla_breach", "scheduler", "submitted", "escalated")
@@ -207,7 +207,13 @@ def test_operator_follow_up_rearms_every_three_working_days(desk: Desk):
         assert fired(desk, after(end_of(due))) == 1
         assert desk.last(case) == ("operator_followup", "scheduler", "escalated", "escalated")
         assert desk.timers(case) == {"operator_followup": end_of(following)}
-        assert desk.due(case) == ("escalated", None, False)
+        # The reminder does not move the operator's deadline: the case stays overdue.
+        assert desk.due(case) == ("escalated", end_of("2026-12-07"), True)
+    operators = keys.issue("operator", None, "deadlines")["key"]
+    r = desk.api.call("GET", "/v1/admin/cases?overdue=true", token=operators)
+    assert [c["case_id"] for c in r.data["items"]] == [case], r.body
+    r = desk.api.call("GET", "/v1/admin/cases?overdue=false", token=operators)
+    assert case not in r.body.decode()
     assert desk.actions(case) == [
         "file",
         "sla_breach",
@@ -231,7 +237,7 @@ def test_an_acknowledged_case_escalates_at_the_respond_deadline(desk: Desk):
     assert desk.due(case) == ("acknowledged", respond, True)
     assert fired(desk, after(respond)) == 1
     assert desk.last(case) == ("sla_breach", "scheduler", "acknowledged", "escalated")
-    assert desk.due(case) == ("escalated", None, False)
+    assert desk.due(case) == ("escalated", end_of("2026-12-16"), False)
     assert desk.tick(shanghai("2026-12-12 08:00"))["sms_sent"] == 1
     assert any(case in t and "转人工跟进" in t for t in texts_to(ACTIVE))
 
