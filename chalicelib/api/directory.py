@@ -1,4 +1,5 @@
-"""GET /v1/directory: the companies and carriers a dispute may name, and the reasons it may give.
+"""GET /v1/directory: the companies and carriers a dispute may name (with their hotlines and
+how sure we are of each), and the reasons it may give.
 
 Public; the dispute form is built from it (docs/design.md §5).
 """
@@ -40,6 +41,12 @@ def directory(req: ApiRequest):
                         "name_zh": e.name_zh,
                         "name_en": e.name_en,
                         "apps": [{"zh": zh, "en": en} for zh, en in e.apps],
+                        # With how sure we are of it: a wrong number about fraud does harm.
+                        "hotline": {
+                            "number": e.hotline.number,
+                            "confidence": e.hotline.fact.confidence,
+                            "note": e.hotline.note,
+                        },
                     }
                     for e in entries
                 ],

@@ -239,7 +239,13 @@ def test_directory_lists_every_company_and_carrier_with_reasons(client):
     directory = load_directory()
     assert [e["key"] for e in data["entries"]] == list(directory.entries)
     for entry in data["entries"]:
-        assert set(entry) == {"key", "type", "kind", "name_zh", "name_en", "apps"}
+        assert set(entry) == {"key", "type", "kind", "name_zh", "name_en", "apps", "hotline"}
+        hotline = directory.get(entry["key"]).hotline
+        assert entry["hotline"] == {
+            "number": hotline.number,
+            "confidence": hotline.fact.confidence,
+            "note": hotline.note,
+        }
         assert entry["kind"] == ("accounts" if entry["type"] == "company" else "sim_cards")
         assert entry["name_zh"] == directory.get(entry["key"]).name_zh
         assert entry["apps"] and all(set(a) == {"zh", "en"} for a in entry["apps"])
