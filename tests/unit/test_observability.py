@@ -90,6 +90,10 @@ def test_whole_id_numbers_are_scrubbed(text):
         "arn:aws:lambda:ap-east-1:123456789012:function:recount-prod",
         "1-5759e988-bd862e3fe1be46a994272793",  # an X-Ray trace id
         "12345678-1234-4234-8234-123456789012",
+        # UUIDs whose digits read as a mobile number, alone and in a sentence
+        "d83b4e29-edda-4314-9f46-19204892566d",
+        "request 46af796c-2800-428b-9ac7-a18893224839 done",
+        "1-5759e988-a13800138000bd862e3fe1be",
         "客服95188 400-670-0700 10086 座机010-12345678",
         "2026-12-01 3个账号",
         "一个账号",
@@ -97,6 +101,13 @@ def test_whole_id_numbers_are_scrubbed(text):
 )
 def test_identifiers_times_and_masks_are_left_alone(text):
     assert obs.redact_text(text) == text
+
+
+def test_a_number_beside_a_request_id_is_still_scrubbed():
+    rid = "d83b4e29-edda-4314-9f46-19204892566d"
+    assert obs.redact_text(f"{rid} 13800138000 {rid}") == f"{rid} [number] {rid}"
+    # glued to it, it is no request id
+    assert "13800138000" not in obs.redact_text(f"{rid}13800138000")
 
 
 def test_redact_walks_structures_and_renders_objects():
