@@ -123,6 +123,8 @@ def timers_table(wf: Workflow) -> list[str]:
     effects = _rows(wf)
     for timer in wf.timers.values():
         armed = ["(case opens)"] if timer.name in wf.initial_arm else []
+        if wf.refiling and timer.name in wf.refiling.arm:
+            armed.append("(refiling opens)")
         armed += [label for _, label, e in effects if timer.name in e.arm]
         cleared = [label for _, label, e in effects if timer.name in e.clear]
         override = "—"
@@ -155,6 +157,18 @@ def timers_table(wf: Workflow) -> list[str]:
     return _table(header, rows)
 
 
+def _refiling(wf: Workflow) -> list[str]:
+    r = wf.refiling
+    if r is None:
+        return []
+    return [
+        f"Refiling: a filing on the `{r.lane}` lane against a company whose case for the same "
+        f"number was `{r.after}` less than {_duration(r.within)} ago opens in `{r.opens_in}` "
+        f"with {_code(r.arm)} armed, linked to that case by `reopened_from`.",
+        "",
+    ]
+
+
 def workflow_block(wf: Workflow) -> list[str]:
     outside = [[f"`{k}`", f"`{v}`"] for k, v in wf.outside_steps.items()]
     return [
@@ -163,6 +177,7 @@ def workflow_block(wf: Workflow) -> list[str]:
         f"A case opens in `{wf.initial_state}` with {_code(wf.initial_arm)} armed. Once per "
         f"dispute, not per case, the filing queues {_code(wf.dispute_sms)} (sent at once).",
         "",
+        *_refiling(wf),
         "**States**",
         "",
         *states_table(wf),

@@ -86,11 +86,15 @@ def file_dispute(
     outbox: list[OutboxItem],
     open_locks: dict[str, GuardRecord],
     idempotency: GuardRecord | None,
+    taken_up: Iterable[str] = (),
 ) -> Conflict | None:
-    """Writes a whole filing in ONE TransactWriteItems; returns the conflict that cancelled it."""
+    """Writes a whole filing in ONE TransactWriteItems; returns the conflict that cancelled it.
+    `taken_up`: the `resolved#` records of the resolved cases this filing reopens (used once)."""
     try:
         with TransactWrite(connection=tables.connection()) as raw:
             tx = _Transaction(raw)
+            for pk in taken_up:
+                tx.delete(Guard(pk))
             tx.save(to_model(Dispute, dispute), Dispute.dispute_id.does_not_exist())
             for case in cases:
                 tx.save(to_model(Case, case), Case.case_id.does_not_exist())
@@ -175,11 +179,13 @@ def apply_transition(
     release_lock: str | None = None,
     expire_events: tuple[int, datetime] | None = None,
     new_case: tuple[CaseRecord, EventRecord, GuardRecord] | None = None,
+    remember: GuardRecord | None = None,
 ) -> Conflict | None:
     """Writes one transition in ONE TransactWriteItems: the case (conditioned on the version
     and state it was read at), its audit event, its outbox items, and what the effect needs.
     A transition that settles the case (`expire_events`) counts it off its dispute, and the
-    last one to settle gives the dispute its TTL. Returns the conflict that cancelled it:
+    last one to settle gives the dispute its TTL; `remember` is written over any earlier one
+    (the `resolved#` record of a case resolved now). Returns the conflict that cancelled it:
     ('stale') or ('open', target company)."""
     # Which of the dispute's two updates applies is decided by DynamoDB (a condition on its
     # count of open cases), so of cases settling at once exactly one is last: try "last" first
@@ -193,6 +199,8 @@ def apply_transition(
                 _transition_writes(tx, case, expected_version, expected_state, event, outbox)
                 if release_lock:
                     tx.delete(Guard(release_lock))
+                if remember:
+                    tx.save(to_model(Guard, remember), None)
                 if expire_events:
                     _expire_latest_events(tx, case.case_id, *expire_events)
                     if counts_off:
@@ -346,10 +354,12 @@ def erase_dispute(
     outbox: list[OutboxItem],
     *,
     stats_links: Iterable[tuple[str, str]] = (),
+    guard_links: Iterable[str] = (),
 ) -> None:
     """Erases a settled dispute: the dispute, its cases, its SMS (sent or not), the stored
     answers that show its cases (idempotency records) and the statistics items that name its
-    cases (`stats_links`: markers, hotspot index entries) go; counters stay. Each audit event
+    cases (`stats_links`: markers, hotspot index entries) go, and the guard records that name
+    them (`guard_links`); counters stay. Each audit event
     keeps only what the law needs (who did what, when): no free text, no region.
     Chunked under the 100-item transaction limit, the dispute last: if AWS fails between
     chunks, the dispute is still there to be erased again (every write here can be repeated),
@@ -357,7 +367,7 @@ def erase_dispute(
     writes: list[tuple[str, Model]] = [("strip", Event(e.case_id, e.version)) for e in events]
     writes += [("delete", OutboxMessage(m.message_id)) for m in outbox]
     writes += [("delete", Stat(pk, sk)) for pk, sk in stats_links]
-    answers = sorted({pk for c in cases for pk in c.answered_in})
+    answers = sorted({pk for c in cases for pk in c.answered_in} | set(guard_links))
     writes += [("delete", Guard(pk)) for pk in answers]
     writes += [("delete", Case(c.case_id)) for c in cases]
     writes.append(("delete", Dispute(dispute.dispute_id)))

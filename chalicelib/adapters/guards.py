@@ -28,6 +28,18 @@ def get_live(pk: str, now: datetime, *, consistent: bool = True) -> GuardRecord 
     return to_record(GuardRecord, item)
 
 
+def get_live_many(pks: list[str], now: datetime) -> dict[str, GuardRecord]:
+    """The live records among `pks`, by key, in one BatchGetItem (none for no keys)."""
+    if not pks:
+        return {}
+    found = Guard.batch_get(pks, consistent_read=True)
+    return {
+        item.pk: to_record(GuardRecord, item)
+        for item in found
+        if item.expires_at is None or item.expires_at > now
+    }
+
+
 def count_within(pk: str, limit: int, expires_at: datetime) -> bool:
     """Adds one to a windowed counter unless it already reached `limit` (atomic)."""
     try:

@@ -141,6 +141,7 @@ class Case(_Model):
     next_due_at = UnicodeAttribute(null=True)
     timer_shard = UnicodeAttribute(null=True)
     routed_from = UnicodeAttribute(null=True)
+    reopened_from = UnicodeAttribute(null=True)
     response = JSONAttribute(null=True)
     answered_in = UnicodeSetAttribute(null=True)  # idempotency records showing this case
     expires_at = TTLAttribute(null=True)
@@ -236,7 +237,8 @@ class Guard(_Model):
 
     pk prefixes: `code#` verification code (with its tries), `rate#` counters,
     `open#` the one open case per number × company, `idem#` idempotency records,
-    `holder#` the verified holder's encrypted number.
+    `holder#` the verified holder's encrypted number, `resolved#` the case last resolved per
+    number × company while a refiling would reopen it (workflow `refiling`).
     """
 
     class Meta(_Meta):

@@ -86,6 +86,7 @@ class CaseRecord:
     next_due_at: str | None = None
     timer_shard: str | None = None
     routed_from: str | None = None
+    reopened_from: str | None = None  # the resolved case a fraud-lane refiling takes up again
     response: dict[str, Any] | None = None
     # The idempotency records whose stored answers show this case (erasure removes them).
     answered_in: tuple[str, ...] = ()

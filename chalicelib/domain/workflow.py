@@ -28,6 +28,7 @@ TRUE_WHILE = ("version", "state", "always")
 WAIT = ("window", "morning", "never")
 # What a digest tells the person to do next, most urgent first.
 STEPS = ("requery", "look")
+LANES = ("standard", "fraud")
 OUTCOME_FACTS = ("count_matches", "count_differs")
 # Request fields an action may require or accept; chalicelib/domain/actions.py checks them.
 PARAMS = (
@@ -92,6 +93,20 @@ class SmsSpec:
 
 
 @dataclass(frozen=True)
+class Refiling:
+    """A filing on `lane` against a company whose case for the same number settled in
+    `after` less than `within` ago: the new case links that case (`reopened_from`) and opens
+    in `opens_in` with `arm` armed, not in the initial state (SPEC §4 keeps the settled case
+    terminal)."""
+
+    lane: str
+    after: str
+    within: Duration
+    opens_in: str
+    arm: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Effect:
     """What one transition does besides changing state."""
 
@@ -143,6 +158,7 @@ class Workflow:
         dispute_sms: tuple[str, ...],
         outside_steps: Mapping[str, str] | None = None,
         sms: Mapping[str, SmsSpec] | None = None,
+        refiling: Refiling | None = None,
     ) -> None:
         self.states = states
         self.timers = timers
@@ -152,6 +168,7 @@ class Workflow:
         self.dispute_sms = dispute_sms
         self.outside_steps = dict(outside_steps or {})
         self.sms = dict(sms or {})
+        self.refiling = refiling
 
     # -- questions the services ask -------------------------------------------------------
     def state(self, name: str) -> State:
@@ -297,6 +314,7 @@ def parse_workflow(data: Any, path: Path) -> Workflow:
             "dispute_sms",
             "outside_steps",
             "sms",
+            "refiling",
             "states",
             "timers",
             "actions",
@@ -463,6 +481,34 @@ def parse_workflow(data: Any, path: Path) -> Workflow:
         dispute_sms,
         outside,
         sms_specs,
+        _refiling(r, top.get("refiling"), states, timer_names),
+    )
+
+
+def _refiling(
+    r: _Reader, raw: Any, states: Mapping[str, State], timer_names: set[str]
+) -> Refiling | None:
+    if raw is None:
+        return None
+    key = "refiling"
+    spec = r.mapping(
+        raw,
+        key,
+        {"lane", "after", "within", "opens_in", "arm"},
+        {"lane", "after", "within", "opens_in"},
+    )
+    lane = r.choice(spec["lane"], f"{key}.lane", LANES)
+    after = r.name(spec["after"], f"{key}.after")
+    if after not in states or not states[after].terminal:
+        raise r.fail(f"{key}.after", f"'{after}' is not a terminal state")
+    opens_in = r.name(spec["opens_in"], f"{key}.opens_in")
+    if opens_in not in states or states[opens_in].terminal:
+        raise r.fail(f"{key}.opens_in", f"'{opens_in}' is not an open state")
+    within = r.duration(spec["within"], f"{key}.within")
+    if within.unit == "working_days":
+        raise r.fail(f"{key}.within", "is wall-clock time (days or hours)")
+    return Refiling(
+        lane, after, within, opens_in, r.names(spec.get("arm"), f"{key}.arm", timer_names)
     )
 
 

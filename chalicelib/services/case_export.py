@@ -29,6 +29,7 @@ CSV_COLUMNS = (
     "overdue",
     "version",
     "routed_from",
+    "reopened_from",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -261,6 +261,9 @@ def take_action(
         release_lock=f"open#{case.phone_key}#{case.company}" if decision.terminal else None,
         expire_events=(version, expires) if expires else None,
         new_case=new_case,
+        remember=resolved_record(workflow, updated, now)
+        if decision.to_state != old_state
+        else None,
     )
     if conflict is None:
         return updated
@@ -279,6 +282,24 @@ def take_action(
         "The case has changed",
         "Someone else changed the case first; reload it and retry",
         extra={"current_version": current.version if current else None},
+    )
+
+
+def resolved_key(phone_key: str, company: str) -> str:
+    return f"resolved#{phone_key}#{company}"
+
+
+def resolved_record(workflow: Workflow, case: CaseRecord, now: datetime) -> GuardRecord | None:
+    """What a later refiling against the same company finds while it would reopen this case
+    (workflow `refiling`): the case id, kept for the refiling window."""
+    refiling = workflow.refiling
+    if refiling is None or case.state != refiling.after:
+        return None
+    return GuardRecord(
+        resolved_key(case.phone_key, case.company),
+        ref=case.case_id,
+        at=clock.iso(now),
+        expires_at=timers.due_after(now, refiling.within),
     )
 
 
@@ -312,21 +333,24 @@ def open_case(
     *,
     company: str,
     opened_by: tuple[str, str, str | None],
+    reopened_from: str | None = None,
     **fields: Any,
 ) -> tuple[CaseRecord, EventRecord, GuardRecord]:
     """A new case in the workflow's initial state with its timers armed, its opening audit
     event (`opened_by` = action, actor, code) and the lock that keeps it the only open case
-    per number × company."""
+    per number × company. `reopened_from`: the recently resolved case a refiling takes up
+    again; the new case opens where the workflow's `refiling` says."""
     case_id = new_case_id()
     created = clock.iso(now)
+    refiling = workflow.refiling if reopened_from else None
     armed = timers.arm(
         workflow,
-        workflow.initial_arm,
+        refiling.arm if refiling else workflow.initial_arm,
         now,
         fraud_lane=fields["lane"] == "fraud",
         deadlines=directory.get(company).deadlines,
     )
-    state = workflow.state(workflow.initial_state)
+    state = workflow.state(refiling.opens_in if refiling else workflow.initial_state)
     next_due = timers.next_due(armed)
     case = CaseRecord(
         case_id,
@@ -339,7 +363,10 @@ def open_case(
         timers=armed,
         next_due_at=next_due,
         timer_shard=timers.shard_for(case_id, settings.timer_shards) if next_due else None,
-        due_at=timers.company_due(workflow, armed),
+        due_at=timers.party_due(
+            workflow, armed, action_on=state.action_on, entering=True, kept=None
+        ),
+        reopened_from=reopened_from,
         **fields,
     )
     action, actor, code = opened_by

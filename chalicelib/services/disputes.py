@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters import case_store, guards, outbox_store, stats_store
@@ -11,10 +13,10 @@ from chalicelib.domain.actors import Actor
 from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.errors import Problem, not_found, unauthenticated
 from chalicelib.domain.ids import new_dispute_id
-from chalicelib.domain.intake import extra_advice, parse_dispute
+from chalicelib.domain.intake import DisputeItem, extra_advice, parse_dispute
 from chalicelib.domain.records import CaseRecord, DisputeRecord, OutboxItem
 from chalicelib.domain.workflow import Workflow, load_workflow
-from chalicelib.services.cases import history, open_case
+from chalicelib.services.cases import history, open_case, resolved_key
 from chalicelib.services.idempotency import Answer, Claim, in_flight
 from chalicelib.services.views import case_view
 
@@ -74,6 +76,7 @@ def file_dispute(
 
     dispute_id = new_dispute_id()
     created = clock.iso(now)
+    reopens = _recently_resolved(workflow, request.items, actor.phone_key, now)
     cases, events, locks, views = [], [], {}, []
     for item in request.items:
         case, event, lock = open_case(
@@ -83,6 +86,7 @@ def file_dispute(
             now,
             company=item.company,
             opened_by=("file", "user", item.reason),
+            reopened_from=reopens.get(item.company),
             dispute_id=dispute_id,
             kind=request.kind,
             lane=item.lane,
@@ -147,7 +151,15 @@ def file_dispute(
     if claim is not None:
         headers = {"Location": location(dispute_id)}
         answer = claim.answer_item(Answer(201, response, headers), now)
-    conflict = case_store.file_dispute(dispute, cases, events, outbox, locks, answer)
+    conflict = case_store.file_dispute(
+        dispute,
+        cases,
+        events,
+        outbox,
+        locks,
+        answer,
+        taken_up=[resolved_key(actor.phone_key, company) for company in reopens],
+    )
     if conflict is None:
         if claim is not None:
             claim.settled = True
@@ -163,6 +175,21 @@ def file_dispute(
         f"You already have an open case with {conflict.company}: {existing}",
         extra={"company": conflict.company, "existing_case_id": existing},
     )
+
+
+def _recently_resolved(
+    workflow: Workflow, items: Iterable[DisputeItem], phone_key: str, now: datetime
+) -> dict[str, str]:
+    """company → the case resolved within the workflow's refiling window that a filing on its
+    lane reopens (one read, and only when an item is on that lane)."""
+    refiling = workflow.refiling
+    companies = [i.company for i in items if refiling and i.lane == refiling.lane]
+    found = guards.get_live_many([resolved_key(phone_key, c) for c in companies], now)
+    return {
+        company: record.ref
+        for company in companies
+        if (record := found.get(resolved_key(phone_key, company))) and record.ref
+    }
 
 
 def _owned_dispute(actor: Actor, dispute_id: str) -> DisputeRecord:
@@ -249,6 +276,20 @@ def erase_dispute(actor: Actor, dispute_id: str) -> None:
         for c in cases
         if c.routed_from is None  # a rerouted case was never filed, never listed
     ]
+    # A `resolved#` record of one of its cases would reopen it on a refiling: it goes too
+    # (unless a later case has taken its place).
+    after = workflow.refiling.after if workflow.refiling else None
+    resolved = [resolved_key(c.phone_key, c.company) for c in cases if c.state == after]
+    case_ids = set(dispute.case_ids)
+    now = clock.now()
+    remembered = [
+        pk for pk, record in guards.get_live_many(resolved, now).items() if record.ref in case_ids
+    ]
     case_store.erase_dispute(
-        dispute, cases, events, outbox_store.of_dispute(dispute_id), stats_links=links
+        dispute,
+        cases,
+        events,
+        outbox_store.of_dispute(dispute_id),
+        stats_links=links,
+        guard_links=remembered,
     )

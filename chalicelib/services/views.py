@@ -10,7 +10,7 @@ from chalicelib.domain.records import CaseRecord
 from chalicelib.domain.workflow import Workflow
 
 # The person's own free text and the company's answer, shown to every role.
-_OPTIONAL = ("note", "response", "routed_from")
+_OPTIONAL = ("note", "response", "routed_from", "reopened_from")
 
 
 def case_view(

@@ -503,6 +503,55 @@ def test_following_a_dispute_says_how_far_it_got_and_whose_move_it_is(stack: Sta
     person.assert_clean()
 
 
+# -- 9. filing again on the fraud lane soon after a resolution ---------------------------------
+def test_a_fraud_refiling_soon_after_a_resolution_says_it_goes_straight_to_the_centre(
+    stack: Stack, tabs
+):
+    phone = "13900139009"
+    enrol(phone)
+    session = api_session(stack, phone)
+    status, filed, _ = stack.call(
+        "POST",
+        "/v1/disputes",
+        {"items": [item("kuaishou", "fraud_suspected")]},
+        token=session["token"],
+    )
+    assert status == 201, filed
+    old = filed["cases"][0]["case_id"]
+    answer = {"action": "respond", "response_code": "accounts_unbound", "message": "已解绑。"}
+    status, body, _ = stack.call(
+        "POST",
+        f"/v1/liaison/cases/{old}/transitions",
+        answer,
+        token=stack.demo["liaison_keys"]["kuaishou"],
+    )
+    assert status == 200, body
+    status, body, _ = stack.call(
+        "POST",
+        f"/v1/cases/{old}/actions",
+        {"action": "confirm", "new_count": 1},
+        token=session["token"],
+    )
+    assert (status, body["state"]) == (200, "resolved"), body
+
+    person = tabs(375)
+    page = person.page
+    signed_in(person, session, "139****9009", "/#/new")
+    page.locator("#pick-kuaishou").check()
+    page.locator("#reported-kuaishou").fill("2")
+    page.locator("#expected-kuaishou").fill("0")
+    page.locator("#reason-kuaishou").select_option("fraud_suspected")
+    page.get_by_role("button", name="提交申诉").click()
+    expect(page.get_by_role("heading", name="申诉已登记")).to_be_visible()
+    case = card(page, "快手")
+    expect(case.locator(".reopened")).to_contain_text(old)
+    expect(case.locator(".reopened")).to_contain_text("直接由反诈中心督办")
+    expect(case.locator("dd[data-action-on='operator']")).to_have_text("反诈中心")
+    person.no_horizontal_scroll()
+    person.shoot("person-fraud-refiling")
+    person.assert_clean()
+
+
 # -- 5. a link to no dispute, or someone else's --------------------------------------------------
 def test_an_unknown_or_foreign_dispute_link_shows_only_not_found(stack: Stack, tabs):
     mine, theirs = "13900139006", "13900139007"

@@ -485,6 +485,11 @@ BROKEN = [
     # bare TypeError from hashing the list.
     pytest.param("actions.acknowledge.to", ["acknowledged"], "actions.acknowledge.to", id="to[]"),
     pytest.param("timers.ack_due.fires", ["sla_breach"], "timers.ack_due.fires", id="fires[]"),
+    pytest.param("refiling.lane", "slow", "refiling.lane", id="refiling-lane"),
+    pytest.param("refiling.after", "escalated", "refiling.after", id="refiling-after-open"),
+    pytest.param("refiling.opens_in", "resolved", "refiling.opens_in", id="refiling-terminal"),
+    pytest.param("refiling.within", {"working_days": 5}, "refiling.within", id="refiling-within"),
+    pytest.param("refiling.arm", ["soon"], "refiling.arm[0]", id="refiling-arm"),
     pytest.param(
         "sms.company_responded.true_while",
         "sometimes",
@@ -610,3 +615,18 @@ def test_every_due_a_text_shows_is_armed_whenever_it_is_queued(wf: Workflow) -> 
                 for template in decision.sms:
                     due = wf.sms_spec(template).due
                     assert due is None or due in after, (state, name, template, due)
+
+
+def test_a_fraud_refiling_after_a_resolution_opens_as_a_reopened_case(wf: Workflow) -> None:
+    """Issue 16 item 9: where `reopen` leads (escalated, the operators' follow-up armed); the
+    resolved case itself stays terminal (test_no_action_leaves_a_terminal_state)."""
+    refiling = wf.refiling
+    assert refiling is not None
+    assert (refiling.lane, refiling.after, refiling.within) == (
+        "fraud",
+        "resolved",
+        Duration("days", 30),
+    )
+    reopen = wf.decide("responded", "reopen", "user")
+    assert refiling.opens_in == reopen.to_state
+    assert set(refiling.arm) == set(reopen.arm)

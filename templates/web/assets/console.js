@@ -189,6 +189,9 @@
           h("dt", {}, "查询 / 期望"), h("dd", {}, c.reported_count + " → " + c.expected_count),
           c.note ? [h("dt", {}, "申诉人说明"), h("dd", {}, c.note)] : null,
           c.routed_from ? [h("dt", {}, "转自案件"), h("dd", {}, c.routed_from)] : null,
+          c.reopened_from
+            ? [h("dt", {}, "接续案件"), h("dd", {}, c.reopened_from + "（30 天内已解决，问题再次出现）")]
+            : null,
           h("dt", {}, "提交时间"), h("dd", {}, R.timeEl(c.created_at)),
         ),
         h("div", { id: "case-directory-status", class: "warning stale-facts", hidden: true }),

@@ -597,6 +597,7 @@
       { class: "card case", "data-case": c.case_id, "data-state": c.state },
       h("div", { class: "card-head" }, h("h3", {}, companyName(c.company)), R.stateBadge(c.state)),
       c.ruling ? rulingBlock(c.ruling) : null,
+      c.reopened_from ? reopenedBlock(c) : null,
       aside ? h("div", { class: "case-layout" }, h("div", {}, facts, main), aside) : [facts, main],
     );
   }
@@ -628,6 +629,16 @@
       h("p", {}, h("strong", {}, "反诈中心的决定：" + label("action", ruling.action))),
       ruling.message ? h("p", {}, ruling.message) : null,
       ruling.at ? h("p", { class: "hint" }, "决定时间 ", R.timeEl(ruling.at)) : null,
+    );
+  }
+
+  // A fraud-lane filing soon after a resolution: the earlier fix did not hold.
+  function reopenedBlock(c) {
+    return h(
+      "div",
+      { class: "notice reopened" },
+      h("p", {}, "您在 30 天内对" + companyName(c.company) + "再次申诉：上次的案件 " +
+        c.reopened_from + " 已解决，但问题又出现了。本案件接续上次的案件，直接由反诈中心督办，无需从头排队。"),
     );
   }
 
