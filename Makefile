@@ -20,7 +20,7 @@ REQUIREMENTS := $(wildcard requirements*.in requirements*.txt)
 # python3.11 if present, else python3 (checked to be 3.11 before the venv is made).
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 
-.PHONY: help venv .venv test lint fmt run bench clean package conformance lock
+.PHONY: help venv .venv test lint fmt run bench clean package conformance lock sms-templates
 
 help: ## List the targets
 	@echo "recount — make targets:"
@@ -98,6 +98,10 @@ fmt: $(STAMP) ## Apply ruff's fixes and format the code
 
 run: $(STAMP) ## Serve the API and pages on 127.0.0.1:8000 (PORT overrides) with demo data
 	"$(VENV_PY)" scripts/local_run.py
+
+PROVIDER ?= aliyun
+sms-templates: $(STAMP) ## Print every SMS template as PROVIDER=aliyun|tencent needs it for approval
+	"$(VENV_PY)" scripts/sms_templates.py --provider "$(PROVIDER)"
 
 bench: $(if $(wildcard scripts/bench.py),$(STAMP)) ## Run scripts/bench.py, if there is one
 	@if [ -f scripts/bench.py ]; then \

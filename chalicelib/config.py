@@ -36,6 +36,18 @@ class Settings:
     retention_days: int  # how long a dispute's records outlive its last settled case
     hmac_secret: str  # Secrets Manager id of the look-up key; "" in stage local
     token_secret: str  # Secrets Manager id of the token keys (JSON); "" in stage local
+    # SMS provider: sns (the default), aliyun or tencent (docs/design.md §11). Their
+    # credentials are a JSON secret in Secrets Manager in every stage, `make run`'s too.
+    sms_provider: str = "sns"
+    sms_secret: str = ""
+    # host[:port] in place of the provider's public endpoint: `make run` and the tests point
+    # the official SDK at a loopback fake of the provider (plain http in stage local only).
+    sms_endpoint: str = ""
+
+    @property
+    def sms_sign_name(self) -> str:
+        """The registered signature the in-China providers add themselves: 【recount】 → recount."""
+        return self.sms_signature.strip().removeprefix("【").removesuffix("】")
 
     @property
     def is_local(self) -> bool:
@@ -131,4 +143,7 @@ def settings() -> Settings:
         retention_days=int(os.environ.get("RECOUNT_RETENTION_DAYS", "180")),
         hmac_secret=_secret_id(stage, "RECOUNT_HMAC_SECRET"),
         token_secret=_secret_id(stage, "RECOUNT_TOKEN_SECRET"),
+        sms_provider=os.environ.get("RECOUNT_SMS_PROVIDER", "sns") or "sns",
+        sms_secret=os.environ.get("RECOUNT_SMS_SECRET", f"recount/{stage}/sms-provider"),
+        sms_endpoint=os.environ.get("RECOUNT_SMS_ENDPOINT", ""),
     )

@@ -8,6 +8,10 @@
    8000), with a listen backlog that takes bursts;
 4. pumps the scheduler and the outbox dispatcher every few seconds (see `pump_once`).
 
+SMS_PROVIDER=aliyun make run (or tencent) sends every SMS through that provider's official SDK
+to a loopback fake of its API (scripts/fake_sms_providers.py, every message reported delivered),
+with demo credentials in the embedded Secrets Manager; /dev/sms shows the texts either way.
+
 RECOUNT_DEMO_CLOCK_SPEED=3600 make run makes the service's clock run 3600 times faster (one
 hour per second) in both processes, so deadlines, reminders and escalations can be walked
 through in minutes (see `prepare_demo_clock`).
@@ -369,6 +373,54 @@ def ensure_kms_key(settings: Settings) -> None:
     log.info("created KMS key %s", settings.kms_key_id)
 
 
+SMS_PROVIDERS = ("sns", "aliyun", "tencent")
+# Demo credentials for the fakes, which check none: no real key is ever needed locally.
+DEMO_SMS_CREDENTIALS = {
+    "aliyun": {"access_key_id": "LTAI-local-demo", "access_key_secret": "local-demo"},
+    "tencent": {
+        "secret_id": "AKID-local-demo",
+        "secret_key": "local-demo",
+        "sdk_app_id": "1400000000",
+    },
+}
+
+
+def sms_provider(environ: dict[str, str] | None = None) -> str:
+    """SMS_PROVIDER: sns (the default), aliyun or tencent."""
+    name = (environ if environ is not None else os.environ).get("SMS_PROVIDER", "").strip()
+    name = name.lower() or "sns"
+    if name not in SMS_PROVIDERS:
+        raise StartupError(f"SMS_PROVIDER={name}: use one of {', '.join(SMS_PROVIDERS)}")
+    return name
+
+
+def start_sms_fake(provider: str, env: dict[str, str]) -> Any:
+    """The provider's loopback fake, and the variables that point the service at it."""
+    from chalicelib.domain import clock
+    from scripts.fake_sms_providers import FakeAliyun, FakeTencent
+
+    fake_class = FakeAliyun if provider == "aliyun" else FakeTencent
+    # Its clock is the service's (the demo clock too), so its send dates agree with ours.
+    fake = fake_class(auto_deliver=True, now=lambda: clock.now().timestamp()).start()
+    for values in (env, os.environ):
+        values["RECOUNT_SMS_PROVIDER"] = provider
+        values["RECOUNT_SMS_ENDPOINT"] = fake.endpoint
+    return fake
+
+
+def store_sms_credentials(settings: Settings) -> None:
+    """The demo credentials in the embedded Secrets Manager, where a deployed stage keeps the
+    provider's real ones (docs/operations.md)."""
+    from chalicelib.adapters import aws
+
+    secrets = aws.client("secretsmanager", settings.region)
+    value = json.dumps(DEMO_SMS_CREDENTIALS[settings.sms_provider])
+    try:
+        secrets.create_secret(Name=settings.sms_secret, SecretString=value)
+    except secrets.exceptions.ResourceExistsException:
+        secrets.put_secret_value(SecretId=settings.sms_secret, SecretString=value)
+
+
 def provision(settings: Settings, base_url: str) -> dict[str, Any]:
     """Tables, KMS key, demo subscribers and keys; returns the demo.json document."""
     from chalicelib.adapters import tables
@@ -381,6 +433,8 @@ def provision(settings: Settings, base_url: str) -> dict[str, Any]:
     log.info("tables ready (prefix %s)", settings.table_prefix)
     ensure_kms_key(settings)
 
+    if settings.sms_provider != "sns":
+        store_sms_credentials(settings)
     numbers = registry(settings)
     for phone, id_last6, status, carrier in DEMO_SUBSCRIBERS:
         numbers.enrol("+86" + phone, id_last6, status, carrier)
@@ -485,12 +539,14 @@ def run() -> int:
     if venv_tool("moto_server") is None or venv_tool("chalice") is None:
         raise StartupError("moto_server or chalice is not installed; run `make run`, not python")
 
+    provider = sms_provider()
     env = configure_environment(moto_port)
     speed = prepare_demo_clock(env)  # the pump's clock; the API process's is set up alike
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from chalicelib import config
 
+    sms_fake = start_sms_fake(provider, env) if provider != "sns" else None
     settings = config.settings()
     base_url = f"http://{HOST}:{api_port}"
 
@@ -517,6 +573,8 @@ def run() -> int:
             target=pump_forever, args=(settings, stop_pump), name="pump", daemon=True
         ).start()
         print(summary(demo, speed), flush=True)
+        if sms_fake is not None:
+            print(f"  SMS provider    {provider}, a local fake on {sms_fake.url}\n", flush=True)
 
         while True:
             for child in children:
@@ -544,6 +602,8 @@ def run() -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stop_pump.set()
         stop_children(children)
+        if sms_fake is not None:
+            sms_fake.stop()
         if children:
             log.info("stopped")
 

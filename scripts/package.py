@@ -57,6 +57,7 @@ LINT_REGIONS = ("ap-east-1", "cn-north-1")
 RUNTIME_DATA = ("workflows", "templates")
 HMAC_SECRET_ID = "HmacKeySecret"
 TOKEN_SECRET_ID = "TokenKeysSecret"
+SMS_SECRET_ID = "SmsProviderSecret"
 TTL_ATTRIBUTE = "expires_at"
 KEY_ID = "RecountKey"
 QUEUE_ID = "StreamFailureQueue"
@@ -330,6 +331,20 @@ def secret_resources(stage: str) -> dict[str, Any]:
                 "Tags": tags,
             },
         },
+        # The in-China SMS provider's credentials (docs/operations.md): the stack makes the
+        # empty secret, the operator puts the provider's key into it; no file ever holds it.
+        SMS_SECRET_ID: {
+            "Type": "AWS::SecretsManager::Secret",
+            **retained,
+            "Properties": {
+                "Name": f"recount/{stage}/sms-provider",
+                "Description": "recount: the SMS provider's credentials (aliyun or tencent), "
+                "a JSON object put by the operator (docs/operations.md)",
+                "KmsKeyId": {"Ref": KEY_ID},
+                "SecretString": "{}",
+                "Tags": tags,
+            },
+        },
     }
 
 
@@ -365,6 +380,7 @@ def function_overrides(stage: str, settings) -> dict[str, Any]:
                     "Variables": {
                         "RECOUNT_HMAC_SECRET": {"Ref": HMAC_SECRET_ID},
                         "RECOUNT_TOKEN_SECRET": {"Ref": TOKEN_SECRET_ID},
+                        "RECOUNT_SMS_SECRET": {"Ref": SMS_SECRET_ID},
                     }
                 },
             },

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters import faults
-from chalicelib.adapters.tables import OutboxMessage
+from chalicelib.adapters import faults, tables
+from chalicelib.adapters.tables import OutboxMessage, Stat
 from chalicelib.domain import clock
 from chalicelib.domain.records import OutboxItem
 
@@ -41,6 +42,11 @@ def to_model(item: OutboxItem) -> OutboxMessage:
         sent_at=item.sent_at,
         deferrals=item.deferrals,
         last_error=item.last_error,
+        provider=item.provider,
+        delivery=item.delivery,
+        delivery_code=item.delivery_code,
+        delivered_at=item.delivered_at,
+        report_shard=item.report_shard,
         expires_at=item.expires_at,
     )
 
@@ -68,6 +74,11 @@ def to_record(model: OutboxMessage) -> OutboxItem:
         sent_at=model.sent_at,
         deferrals=int(model.deferrals or 0),
         last_error=model.last_error,
+        provider=model.provider,
+        delivery=model.delivery,
+        delivery_code=model.delivery_code,
+        delivered_at=model.delivered_at,
+        report_shard=model.report_shard,
         expires_at=model.expires_at,
     )
 
@@ -118,20 +129,94 @@ def mark_sent(
     now: datetime,
     expires: datetime,
     merged_into: str | None = None,
+    *,
+    provider: str = "sns",
+    report_shard: str | None = None,
 ) -> bool:
+    """`report_shard`: the provider has delivery reports to pull for it (docs/design.md §11)."""
     return _conditional(
         _key(item),
         [
             OutboxMessage.status.set("merged" if merged_into else "sent"),
             OutboxMessage.provider_message_id.set(provider_id),
+            OutboxMessage.provider.set(provider),
             OutboxMessage.sent_at.set(clock.iso(now)),
             OutboxMessage.pending_shard.remove(),
             OutboxMessage.send_after.remove(),
             OutboxMessage.expires_at.set(expires),
             *([OutboxMessage.merged_into.set(merged_into)] if merged_into else []),
+            *([OutboxMessage.report_shard.set(report_shard)] if report_shard else []),
         ],
         OutboxMessage.claim_token == token,
     )
+
+
+def awaiting_reports(shard: str, limit: int = 100) -> list[OutboxItem]:
+    """Messages whose delivery report is still awaited, oldest first (the index's projection:
+    ids, the provider's id, the number's ciphertext and the time it was sent)."""
+    return [
+        OutboxItem(
+            message_id=m.message_id,
+            template=m.template,
+            variables={},
+            phone_key="",
+            phone_cipher=m.phone_cipher,
+            dispute_id="",
+            notify="",
+            status="sent",
+            created_at="",
+            provider_message_id=m.provider_message_id,
+            provider=m.provider,
+            sent_at=m.sent_at,
+            report_shard=shard,
+        )
+        for m in OutboxMessage.awaiting_report.query(shard, limit=limit)
+    ]
+
+
+DELIVERY_SCOPE = "sms"  # the statistics' counters of delivery reports, per template
+
+
+def delivery_counter(template: str, delivery: str, shard: str) -> tuple[str, str]:
+    """The stats counter (pk, sk) one report of `template` adds to: figure
+    `<template>.<delivery>`, sharded like every counter (stats_store)."""
+    return DELIVERY_SCOPE, f"{template}.{delivery}@{shard}"
+
+
+def record_delivery(item: OutboxItem, delivery: str, code: str, at: str | None) -> bool:
+    """The carrier's answer for a sent message, once: the message (its awaited mark goes) and
+    the per-template counter in ONE transaction, so a report is counted exactly once."""
+    pk, sk = delivery_counter(item.template or "unknown", delivery, item.report_shard or "0")
+    try:
+        with TransactWrite(connection=tables.connection()) as tx:
+            tx.update(
+                OutboxMessage(item.message_id),
+                actions=[
+                    OutboxMessage.delivery.set(delivery),
+                    OutboxMessage.delivery_code.set(code[:64]),
+                    *([OutboxMessage.delivered_at.set(at)] if at else []),
+                    OutboxMessage.report_shard.remove(),
+                ],
+                condition=OutboxMessage.report_shard.exists(),
+            )
+            tx.update(Stat(pk, sk), actions=[Stat.value.add(1)])
+    except TransactWriteError as exc:
+        reasons = [r.code for r in exc.cancellation_reasons or [] if r is not None]
+        if reasons == ["ConditionalCheckFailed"]:
+            return False  # recorded already (another tick got there first)
+        raise
+    return True
+
+
+def of_case(dispute_id: str, case_id: str) -> list[OutboxItem]:
+    """The messages about one case, oldest first (what staff see of whether the person was
+    reached)."""
+    return [
+        to_record(m)
+        for m in OutboxMessage.by_dispute.query(
+            dispute_id, filter_condition=OutboxMessage.case_id == case_id
+        )
+    ]
 
 
 def mark_dropped(item: OutboxItem, token: str, expires: datetime, reason: str) -> bool:

@@ -48,6 +48,17 @@ def token_keys(region: str, secret_id: str) -> TokenKeys:
     return parse_token_keys(_read(region, secret_id), secret_id)
 
 
+def json_secret(region: str, secret_id: str) -> dict[str, str]:
+    """A JSON object secret (an SMS provider's credentials); a malformed one fails loudly."""
+    try:
+        data = json.loads(_read(region, secret_id))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        return {str(k): str(v) for k, v in data.items()}
+    except ValueError as exc:
+        raise RuntimeError(f"{secret_id} must be a JSON object: {exc}") from None
+
+
 def parse_token_keys(text: str, secret_id: str = "the token secret") -> TokenKeys:
     """`{"current": id, id: key, …}` → TokenKeys; a malformed secret fails loudly."""
     try:

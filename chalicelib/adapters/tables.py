@@ -188,6 +188,20 @@ class PendingOutbox(GlobalSecondaryIndex):
     send_after = UnicodeAttribute(range_key=True)
 
 
+class AwaitingReport(GlobalSecondaryIndex):
+    """Sparse: messages sent through a provider with pull delivery reports, until the report
+    comes (or the day to wait for it ends)."""
+
+    class Meta:
+        index_name = "awaiting_report"
+        projection = IncludeProjection(
+            ["provider_message_id", "phone_cipher", "provider", "template"]
+        )
+
+    report_shard = UnicodeAttribute(hash_key=True)
+    sent_at = UnicodeAttribute(range_key=True)
+
+
 class OutboxByDispute(GlobalSecondaryIndex):
     """Finds a dispute's other pending follow-ups to merge into one digest SMS."""
 
@@ -227,9 +241,15 @@ class OutboxMessage(_Model):
     sent_at = UnicodeAttribute(null=True)
     deferrals = NumberAttribute(default=0)  # times held back by the per-number daily cap
     last_error = UnicodeAttribute(null=True)
+    provider = UnicodeAttribute(null=True)  # sns | aliyun | tencent
+    delivery = UnicodeAttribute(null=True)  # delivered | failed | unreported
+    delivery_code = UnicodeAttribute(null=True)  # the carrier's or provider's status code
+    delivered_at = UnicodeAttribute(null=True)
+    report_shard = UnicodeAttribute(null=True)  # set while a delivery report is awaited
     expires_at = TTLAttribute(null=True)
     pending = PendingOutbox()
     by_dispute = OutboxByDispute()
+    awaiting_report = AwaitingReport()
 
 
 class Guard(_Model):

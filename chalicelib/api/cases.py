@@ -168,6 +168,21 @@ def liaison_case(req: ApiRequest):
 
 @route(
     bp,
+    "/v1/liaison/cases/{case_id}/messages",
+    "GET",
+    summary="The SMS about one of the company's cases, and whether each reached the person",
+    tag="liaison",
+    auth="liaison",
+    errors=(401, 403, 404),
+)
+def liaison_case_messages(req: ApiRequest):
+    from chalicelib.services import cases
+
+    return cases.messages(req.signed_in, req.params["case_id"])
+
+
+@route(
+    bp,
     "/v1/liaison/cases/{case_id}/transitions",
     "POST",
     summary="Act on a case",
@@ -255,6 +270,21 @@ def admin_cases(req: ApiRequest):
 )
 def admin_case(req: ApiRequest):
     return _staff_case(req, "operator")
+
+
+@route(
+    bp,
+    "/v1/admin/cases/{case_id}/messages",
+    "GET",
+    summary="The SMS about any case, and whether each reached the person",
+    tag="operator",
+    auth="operator",
+    errors=(401, 403, 404),
+)
+def admin_case_messages(req: ApiRequest):
+    from chalicelib.services import cases
+
+    return cases.messages(req.signed_in, req.params["case_id"])
 
 
 @route(

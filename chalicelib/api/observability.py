@@ -16,6 +16,9 @@ service knows about them:
                        outbox stream: a message's new status after a send attempt, whichever
                        dispatcher (stream or scheduler backstop) made it
     SmsDropped         outbox stream: a message no longer true at send time, dropped unsent
+    SmsDelivered / SmsUndelivered / SmsUnreported
+                       outbox stream: the carrier's delivery report on a sent message, as the
+                       scheduler pulled it from an in-China provider (never from SNS)
     TimersFired        the scheduler tick's own count
 
 `count()` is the port for anything else: domain-free, it only adds to this invocation's metrics.
@@ -316,6 +319,11 @@ OUTBOX_STATUS_METRICS = {
     "dropped": "SmsDropped",
     "dead": "SmsDead",
 }
+DELIVERY_METRICS = {
+    "delivered": "SmsDelivered",
+    "failed": "SmsUndelivered",
+    "unreported": "SmsUnreported",
+}
 
 
 def outbox_metrics(records: list[dict[str, Any]]) -> dict[str, int]:
@@ -331,7 +339,11 @@ def outbox_metrics(records: list[dict[str, Any]]) -> dict[str, int]:
         if record.get("eventName") == "INSERT":
             add("SmsQueued")
         elif record.get("eventName") == "MODIFY":
-            if status in OUTBOX_STATUS_METRICS:
+            delivery = _s(image, "delivery")
+            if delivery in DELIVERY_METRICS:
+                # A report on a message sent (and counted) earlier: the report alone counts.
+                add(DELIVERY_METRICS[delivery])
+            elif status in OUTBOX_STATUS_METRICS:
                 add(OUTBOX_STATUS_METRICS[status])
             elif status == "pending" and _s(image, "last_error"):
                 # Given back after a send attempt: held by the daily cap, or failed.

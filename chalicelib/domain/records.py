@@ -37,6 +37,13 @@ class OutboxItem:
     sent_at: str | None = None
     deferrals: int = 0  # times held back by the per-number daily cap
     last_error: str | None = None  # for a dropped message: why
+    provider: str | None = None  # who sent it: sns | aliyun | tencent
+    # What the carrier said (pulled from the provider): delivered | failed | unreported, its
+    # code and time; `report_shard` is set while a report is awaited (a sparse index).
+    delivery: str | None = None
+    delivery_code: str | None = None
+    delivered_at: str | None = None
+    report_shard: str | None = None
     expires_at: datetime | None = None
 
 

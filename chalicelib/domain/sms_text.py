@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.domain import clock
+from chalicelib.domain.ports import SmsMessage
 from chalicelib.domain.workdays import SHANGHAI
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "sms"
@@ -46,6 +47,11 @@ def _signed(template: jinja2.Template, variables: Mapping[str, Any], signature: 
 
 def render(name: str, variables: Mapping[str, Any], signature: str) -> str:
     return _signed(_environment().get_template(name + SUFFIX), variables, signature)
+
+
+def message(name: str, variables: Mapping[str, Any], signature: str) -> SmsMessage:
+    """The SMS as a provider needs it: template, variables and the text they render to."""
+    return SmsMessage(name, dict(variables), render(name, variables, signature))
 
 
 def render_source(source: str, variables: Mapping[str, Any], signature: str) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.domain import advice, sms_text
+from chalicelib.domain.data_file import DataFileReader, load_yaml
 from chalicelib.domain.errors import Problem
 
 ACTORS = ("user", "liaison", "operator", "scheduler")
@@ -250,27 +251,11 @@ class Workflow:
 
 
 # -- loading and validation ---------------------------------------------------------------
-class _Reader:
-    """Walks the parsed YAML and reports faults as '<file>: <key.path>: <problem>'."""
+class _Reader(DataFileReader):
+    """The workflow file's shapes: names, lists of names, choices, durations."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fail(self, key: str, message: str) -> WorkflowError:
-        return WorkflowError(f"{self.path}: {key}: {message}")
-
-    def mapping(
-        self, value: Any, key: str, allowed: set[str], required: set[str]
-    ) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(key, "must be a mapping")
-        unknown = set(value) - allowed
-        if unknown:
-            raise self.fail(f"{key}.{sorted(unknown)[0]}", "unknown key")
-        missing = required - set(value)
-        if missing:
-            raise self.fail(f"{key}.{sorted(missing)[0]}", "is required")
-        return value
+        super().__init__(path, WorkflowError)
 
     def name(self, value: Any, key: str) -> str:
         if not isinstance(value, str):
@@ -513,13 +498,7 @@ def _refiling(
 
 
 def load_workflow_file(path: Path) -> Workflow:
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise WorkflowError(f"{path}: (file): {exc}") from exc
-    return parse_workflow(data, path)
+    return parse_workflow(load_yaml(path, WorkflowError), path)
 
 
 @functools.lru_cache(maxsize=1)

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from chalicelib.adapters import case_store
+from chalicelib.adapters import case_store, outbox_store
 from chalicelib.config import Settings
 from chalicelib.domain import clock, sms_rules, sms_text, timers
 from chalicelib.domain.actions import ActionParams, parse_params
@@ -405,6 +405,37 @@ def _reroute(
 
 
 # -- what each role sees ------------------------------------------------------------------
+def messages(actor: Actor, case_id: str) -> dict[str, Any]:
+    """Staff: the SMS about a case and whether each reached the person (docs/design.md §11):
+    what was queued, sent, merged into a digest, dropped or dead, and the carrier's report.
+    Templates and statuses only: never a number, never a text."""
+    case = load_case(actor, case_id)
+    everything = outbox_store.of_dispute(case.dispute_id)
+    leads = {m.message_id: m for m in everything}
+    items = []
+    for m in everything:
+        if m.case_id not in (case.case_id, None):  # None: about the whole dispute (receipt)
+            continue
+        # A merged message went out inside its digest: that one's report is its report.
+        carrier = leads.get(m.merged_into or "", m)
+        item: dict[str, Any] = {
+            "template": m.template,
+            "status": m.status,
+            "queued_at": m.created_at,
+            "sent_at": m.sent_at,
+            "provider": m.provider,
+            "delivery": carrier.delivery,
+            "delivery_code": carrier.delivery_code,
+            "delivered_at": carrier.delivered_at,
+        }
+        if m.merged_into:
+            item["merged_into_digest"] = True
+        if m.status in ("dropped", "dead") and m.last_error:
+            item["reason"] = m.last_error
+        items.append(item)
+    return {"case_id": case.case_id, "items": items}
+
+
 def history(case_id: str, role: str) -> list[dict[str, Any]]:
     """The audit trail for a role: the person never sees internal notes."""
     out = []

@@ -23,9 +23,9 @@ from typing import Any
 from chalicelib.adapters import case_store, faults, guards, kms, outbox_store
 from chalicelib.adapters.sms import sender
 from chalicelib.config import Settings
-from chalicelib.domain import clock, sms_rules, sms_text
+from chalicelib.domain import clock, sms_rules, sms_text, timers
 from chalicelib.domain.phone import MobileNumber
-from chalicelib.domain.ports import SmsSender
+from chalicelib.domain.ports import SmsMessage, SmsRefused, SmsSender
 from chalicelib.domain.records import CaseRecord, OutboxItem
 from chalicelib.domain.workdays import SHANGHAI
 from chalicelib.domain.workflow import STEPS, Workflow, load_workflow
@@ -59,13 +59,13 @@ def _urgency(workflow: Workflow, item: OutboxItem) -> tuple[int, int, str, str]:
     return (STEPS.index(spec.step), 0 if due is None else 1, item.created_at, item.case_id or "")
 
 
-def _text(settings: Settings, workflow: Workflow, group: list[OutboxItem]) -> str:
+def _message(settings: Settings, workflow: Workflow, group: list[OutboxItem]) -> SmsMessage:
     lead = group[0]
     if len(group) == 1:
-        return sms_text.render(lead.template, lead.variables, settings.sms_signature)
+        return sms_text.message(lead.template, lead.variables, settings.sms_signature)
     # A digest keeps the most urgent instruction of what it carries, with that one's time.
     first = min(group, key=lambda m: _urgency(workflow, m))
-    return sms_text.render(
+    return sms_text.message(
         DIGEST_TEMPLATE,
         {
             "dispute_id": lead.dispute_id,
@@ -168,34 +168,62 @@ def dispatch(settings: Settings, message_id: str, sms: SmsSender | None = None) 
         log.warning("sms_deferred_daily_cap", extra={"message_id": message_id})
         return Outcome("deferred", message_id, dropped=dropped)
 
+    chosen = sms or sender(settings)
     try:
         number = MobileNumber(kms.decrypt_number(settings, lead.phone_cipher))
-        provider_id = (sms or sender(settings)).send(
+        provider_id = chosen.send(
             number.e164,
-            _text(settings, workflow, group),
+            _message(settings, workflow, group),
             phone_key=lead.phone_key,
             masked=number.masked,
         )
     except Exception as exc:  # a provider or KMS failure: record, retry later, never raise
-        error = type(exc).__name__
-        code = faults.error_code(exc)  # None for a timeout: its `response` is None, not a dict
-        if code:
-            error = f"{error}:{code}"
         guards.count_back(cap_key)  # nothing reached the person: the day's cap is not spent
-        failed = _failed(group, token, now, error)
+        if isinstance(exc, SmsRefused):
+            # The provider's own answer, as it documents it: dead at once when sending again
+            # cannot help (bad number, blacklist, template not approved), else retried.
+            error = f"{exc.provider}:{exc.code}"
+            failed = _failed(group, token, now, error, dead_now=exc.permanent)
+        else:
+            error = type(exc).__name__
+            code = faults.error_code(exc)  # None for a timeout: `response` is None, not a dict
+            if code:
+                error = f"{error}:{code}"
+            failed = _failed(group, token, now, error)
         return Outcome(failed.status, failed.message_id, dropped=dropped)
 
     expires = now + SENT_RETENTION
-    outbox_store.mark_sent(lead, token, provider_id, now, expires)
+    # A provider with pull delivery reports: the lead waits for its report (the merged ones
+    # went in the same message).
+    awaits = hasattr(chosen, "pull")
+    outbox_store.mark_sent(
+        lead,
+        token,
+        provider_id,
+        now,
+        expires,
+        provider=chosen.provider,
+        report_shard=timers.shard_for(lead.message_id, settings.timer_shards) if awaits else None,
+    )
     for item in group[1:]:
-        outbox_store.mark_sent(item, token, provider_id, now, expires, merged_into=lead.message_id)
+        outbox_store.mark_sent(
+            item,
+            token,
+            provider_id,
+            now,
+            expires,
+            merged_into=lead.message_id,
+            provider=chosen.provider,
+        )
     return Outcome("sent", message_id, merged=len(group) - 1, dropped=dropped)
 
 
-def _failed(group: list[OutboxItem], token: str, now: datetime, error: str) -> Outcome:
+def _failed(
+    group: list[OutboxItem], token: str, now: datetime, error: str, *, dead_now: bool = False
+) -> Outcome:
     lead = group[0]
     attempts = lead.attempts + 1  # this failure included
-    dead = attempts >= MAX_ATTEMPTS
+    dead = dead_now or attempts >= MAX_ATTEMPTS
     retry_at = now + backoff(attempts)
     if lead.notify == "follow_up" and sms_rules.in_quiet_hours(retry_at):
         retry_at = sms_rules.quiet_hours_end(retry_at)

@@ -20,7 +20,7 @@ from chalicelib.domain.identity import (
     phone_hmac,
 )
 from chalicelib.domain.phone import MobileNumber, parse_mobile
-from chalicelib.domain.ports import NumberRegistry, SmsSender
+from chalicelib.domain.ports import NumberRegistry, SmsRefused, SmsSender
 from chalicelib.domain.workdays import SHANGHAI
 
 CODE_INTERVAL_S = 60
@@ -99,13 +99,22 @@ def request_code(
         )
     if not status.known:
         return
-    text = sms_text.render("verification_code", {"code": code}, settings.sms_signature)
+    message = sms_text.message("verification_code", {"code": code}, settings.sms_signature)
     try:
-        (sms or sender(settings)).send(number.e164, text, phone_key=key, masked=number.masked)
-    except Exception:
+        (sms or sender(settings)).send(number.e164, message, phone_key=key, masked=number.masked)
+    except Exception as exc:
         # Nothing reached the person: neither the minute's spacing nor the day's cap is spent.
         guards.withdraw_code(f"code#{key}", digest)
         guards.count_back(day_pk)
+        if isinstance(exc, SmsRefused) and exc.permanent:
+            raise Problem(
+                422,
+                "sms_undeliverable",
+                "SMS cannot reach this number",
+                "The SMS provider cannot deliver to this number; check it, or call the "
+                "anti-fraud hotline 96110 for help",
+                extra={"provider_code": exc.code},
+            ) from None
         raise Problem(
             503,
             "sms_unavailable",

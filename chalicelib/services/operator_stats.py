@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.adapters import outbox_store, stats_store
 from chalicelib.config import Settings
 from chalicelib.domain import clock, insight
 from chalicelib.domain.workflow import load_workflow
@@ -37,7 +38,26 @@ def admin_stats(settings: Settings) -> dict[str, Any]:
         "companies": companies,
         "totals": insight.company_figures(insight.merge_counters(raws), open_states, settled),
         "stale_directory": stale_directory(),
+        "sms_delivery": sms_delivery(settings),
     }
+
+
+def sms_delivery(settings: Settings) -> list[dict[str, Any]]:
+    """Per template, what the carriers reported for the messages sent through a provider with
+    delivery reports (docs/design.md §11): delivered, failed, unreported and the rate of
+    delivered among those reported. Empty on SNS, which reports nothing."""
+    by_template: dict[str, dict[str, int]] = {}
+    for figure, value in stats_store.figures(settings, outbox_store.DELIVERY_SCOPE).items():
+        template, _, outcome = figure.rpartition(".")
+        counts = by_template.setdefault(template, {"delivered": 0, "failed": 0, "unreported": 0})
+        if outcome in counts:
+            counts[outcome] += value
+    rows = []
+    for template, counts in sorted(by_template.items()):
+        reported = counts["delivered"] + counts["failed"]
+        rate = round(counts["delivered"] / reported, 4) if reported else None
+        rows.append({"template": template, **counts, "delivery_rate": rate})
+    return rows
 
 
 DEFINITIONS = {
@@ -49,4 +69,6 @@ DEFINITIONS = {
     "days_to_respond": "China working days from filing to the first response",
     "reopen": "reopened or re-queried-and-still-wrong, per response",
     "escalations": "cases entering escalated, by cause",
+    "sms_delivery": "per SMS template, the carriers' delivery reports pulled from the "
+    "provider: delivered / (delivered + failed); unreported: no report within a day",
 }

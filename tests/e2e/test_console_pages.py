@@ -63,6 +63,9 @@ def test_the_console_case_has_its_own_address_and_the_queue_fits_a_phone(stack: 
     expect(page.get_by_role("heading", name=f"案件 {case_id}")).to_be_visible()
     if facts["stale"]:
         expect(page.locator("#case-directory-status")).to_contain_text("需要核实")
+    # Whether the person was reached: the receipt of their filing, as the outbox has it.
+    receipt = page.locator("#case-messages li[data-template='dispute_receipt']")
+    expect(receipt).to_contain_text("申诉受理回执")
     liaison.check_accessibility("console: a case at 375 px")
     liaison.no_horizontal_scroll()
     liaison.shoot("console-case-own-address")

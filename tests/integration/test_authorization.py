@@ -79,6 +79,8 @@ EXPECTED: dict[tuple[str, str], tuple[int | str, ...]] = {
         (401, 401, 401, 401, 200, 200, 403, 401, 401),
     ("GET", "/v1/liaison/cases/{case_id}"):
         (401, 401, 401, 401, 200, 404, 403, 401, 401),
+    ("GET", "/v1/liaison/cases/{case_id}/messages"):
+        (401, 401, 401, 401, 200, 404, 403, 401, 401),
     ("POST", "/v1/liaison/cases/{case_id}/transitions"):
         (401, 401, 401, 401, 200, 404, 403, 401, 401),
     ("POST", "/v1/liaison/cases:batch"):
@@ -87,6 +89,8 @@ EXPECTED: dict[tuple[str, str], tuple[int | str, ...]] = {
     ("GET", "/v1/admin/cases"):
         (401, 401, 401, 401, 403, 403, 200, 401, 401),
     ("GET", "/v1/admin/cases/{case_id}"):
+        (401, 401, 401, 401, 403, 403, 200, 401, 401),
+    ("GET", "/v1/admin/cases/{case_id}/messages"):
         (401, 401, 401, 401, 403, 403, 200, 401, 401),
     ("POST", "/v1/admin/cases/{case_id}/transitions"):
         (401, 401, 401, 401, 403, 403, 200, 401, 401),
@@ -349,6 +353,16 @@ def _admin_case(cast: Cast, i: int) -> Request:
     return Request(f"/v1/admin/cases/{case_id}")
 
 
+def _liaison_case_messages(cast: Cast, i: int) -> Request:
+    _, case_id = cast.case_in("submitted")
+    return Request(f"/v1/liaison/cases/{case_id}/messages")
+
+
+def _admin_case_messages(cast: Cast, i: int) -> Request:
+    _, case_id = cast.case_in("submitted")
+    return Request(f"/v1/admin/cases/{case_id}/messages")
+
+
 def _admin_transition(cast: Cast, i: int) -> Request:
     _, case_id = cast.case_in("escalated")
     return Request(
@@ -381,10 +395,12 @@ BUILDERS: dict[tuple[str, str], Callable[[Cast, int], Request]] = {
     ("POST", "/v1/cases/{case_id}/actions"): _person_action,
     ("GET", "/v1/liaison/cases"): _liaison_queue,
     ("GET", "/v1/liaison/cases/{case_id}"): _liaison_case,
+    ("GET", "/v1/liaison/cases/{case_id}/messages"): _liaison_case_messages,
     ("POST", "/v1/liaison/cases/{case_id}/transitions"): _liaison_transition,
     ("POST", "/v1/liaison/cases:batch"): _liaison_batch,
     ("GET", "/v1/admin/cases"): _admin_cases,
     ("GET", "/v1/admin/cases/{case_id}"): _admin_case,
+    ("GET", "/v1/admin/cases/{case_id}/messages"): _admin_case_messages,
     ("POST", "/v1/admin/cases/{case_id}/transitions"): _admin_transition,
     ("POST", "/v1/admin/liaison-keys"): _issue_key,
     ("DELETE", "/v1/admin/liaison-keys/{key_id}"): _revoke_key,
@@ -480,6 +496,12 @@ def test_a_hidden_thing_looks_exactly_like_a_missing_one(cast: Cast):
             (f"/v1/disputes/{dispute_id}", "/v1/disputes/D000000000", b, None),
             (f"/v1/cases/{case_id}/actions", "/v1/cases/C000000000/actions", b, "withdraw"),
             (f"/v1/liaison/cases/{case_id}", "/v1/liaison/cases/C000000000", other, None),
+            (
+                f"/v1/liaison/cases/{case_id}/messages",
+                "/v1/liaison/cases/C000000000/messages",
+                other,
+                None,
+            ),
             (
                 f"/v1/liaison/cases/{case_id}/transitions",
                 "/v1/liaison/cases/C000000000/transitions",

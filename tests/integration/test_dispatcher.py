@@ -106,13 +106,15 @@ class FlakySender:
     """An SmsSender in front of the real one (moto's SNS): raises `faults` first, in order
     (None = let that call through), then sends for real."""
 
+    provider = "sns"
+
     def __init__(self, settings, faults: list[BaseException | None] | None = None, always=None):
         self.real = SnsSmsSender(settings)
         self.faults = list(faults or [])
         self.always = always
         self.calls = 0
 
-    def send(self, e164: str, text: str, *, phone_key: str, masked: str) -> str:
+    def send(self, e164: str, message, *, phone_key: str, masked: str) -> str:
         self.calls += 1
         if self.always is not None:
             raise self.always
@@ -120,7 +122,7 @@ class FlakySender:
             fault = self.faults.pop(0)
             if fault is not None:
                 raise fault
-        return self.real.send(e164, text, phone_key=phone_key, masked=masked)
+        return self.real.send(e164, message, phone_key=phone_key, masked=masked)
 
 
 class Crash(BaseException):
@@ -344,8 +346,8 @@ def test_the_one_unavoidable_duplicate_window(world, frozen_clock, fault):
     else:
 
         class DiesAfterPublish(FlakySender):
-            def send(self, e164, text, *, phone_key, masked):
-                super().send(e164, text, phone_key=phone_key, masked=masked)
+            def send(self, e164, message, *, phone_key, masked):
+                super().send(e164, message, phone_key=phone_key, masked=masked)
                 raise Crash
 
         with pytest.raises(Crash):
@@ -439,9 +441,9 @@ def test_two_dispatchers_racing_on_one_item_send_once(world, frozen_clock):
 
     # 1. The stream's dispatcher holds the claim; the backstop's runs while it sends.
     class RacedWhileSending(FlakySender):
-        def send(self, e164, text, *, phone_key, masked):
+        def send(self, e164, message, *, phone_key, masked):
             rival.append(dispatcher.dispatch(world, "C00000000A:v2:company_responded").status)
-            return super().send(e164, text, phone_key=phone_key, masked=masked)
+            return super().send(e164, message, phone_key=phone_key, masked=masked)
 
     outcome = dispatcher.dispatch(
         world, "C00000000A:v2:company_responded", RacedWhileSending(world)

@@ -466,6 +466,9 @@ EXPECTED_NON_DYNAMODB = {
     "kms:Encrypt",
     "kms:Decrypt",
     "sns:Publish",
+    # The SMS provider's credentials (adapters/sms_china.py; the key secrets are read only in
+    # deployed stages, see below).
+    "secretsmanager:GetSecretValue",
 }
 # What Lambda itself needs for the functions: their logs, their streams, the failure queue.
 PLATFORM = {
@@ -485,9 +488,39 @@ PLATFORM = {
 }
 
 
-def test_the_policy_grants_exactly_the_calls_the_code_makes(client, world, frozen_clock, recorder):
+def provider_flow(client, frozen_clock, world, recorder: Recorder, monkeypatch) -> None:
+    """The same service on an in-China provider (its credentials' secret, its delivery
+    reports' index): a code, a filing, its receipt sent and reported delivered."""
+    from chalicelib import config
+    from chalicelib.adapters import aws
+    from chalicelib.services import scheduler
+    from scripts.fake_sms_providers import FakeAliyun
+    from tests.integration import test_sms_providers as providers
+
+    with recorder.paused():
+        fake = FakeAliyun(now=lambda: frozen_clock.now().timestamp()).start()
+        monkeypatch.setenv("RECOUNT_SMS_PROVIDER", "aliyun")
+        monkeypatch.setenv("RECOUNT_SMS_ENDPOINT", fake.endpoint)
+        aws.client("secretsmanager", world.region).create_secret(
+            Name="recount/local/sms-provider",
+            SecretString=json.dumps(providers.CREDENTIALS["aliyun"]),
+        )
+    try:
+        api = Api(client, frozen_clock)
+        providers.file(api, providers.sign_in(api, fake), "baidu")
+        assert scheduler.tick(config.settings())["sms_sent"] == 1
+        fake.deliver(fake.sent[-1].message_id)
+        assert scheduler.tick(config.settings())["sms_delivered"] == 1
+    finally:
+        fake.stop()
+
+
+def test_the_policy_grants_exactly_the_calls_the_code_makes(
+    client, world, frozen_clock, recorder, monkeypatch
+):
     recorder.on = True
     run_flow(client, frozen_clock, world, recorder)
+    provider_flow(client, frozen_clock, world, recorder, monkeypatch)
     recorder.on = False
     local = f"{world.table_prefix}-"
     used = {
@@ -535,7 +568,11 @@ def test_the_policy_has_no_wildcards_beyond_what_aws_requires(stage):
     (secrets,) = [
         s for s in policy(stage)["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]
     ]
-    assert secrets["Resource"] == [{"Ref": "HmacKeySecret"}, {"Ref": "TokenKeysSecret"}]
+    assert secrets["Resource"] == [
+        {"Ref": "HmacKeySecret"},
+        {"Ref": "TokenKeysSecret"},
+        {"Ref": "SmsProviderSecret"},
+    ]
 
 
 def test_dev_and_prod_share_one_policy():

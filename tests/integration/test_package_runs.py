@@ -99,6 +99,10 @@ def _provision(template: dict[str, Any], endpoint: str) -> dict[str, str]:
         "TokenKeysSecret": secrets.create_secret(
             Name=f"recount/{STAGE}/token-keys", SecretString=json.dumps(TOKEN_KEYS)
         )["ARN"],
+        # As the stack makes it: empty until the operator puts a provider's key (SNS here).
+        "SmsProviderSecret": secrets.create_secret(
+            Name=f"recount/{STAGE}/sms-provider", SecretString="{}"
+        )["ARN"],
     }
     ddb = _aws(endpoint, "dynamodb")
     key = HMAC_KEY.encode()

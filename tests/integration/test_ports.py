@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.domain.errors import Problem
-from chalicelib.domain.ports import NumberStatus
+from chalicelib.domain.ports import NumberStatus, SmsMessage
 from chalicelib.services import identity
 
 PHONE, E164, ID6 = "13500135000", "+8613500135000", "54321X"  # not in the demo table
@@ -28,12 +28,14 @@ class CarrierRegistry:
 class RecordingProvider:
     """Another SMS provider: keeps what it was asked to send."""
 
+    provider = "recording"
+
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
 
-    def send(self, e164: str, text: str, *, phone_key: str, masked: str) -> str:
+    def send(self, e164: str, message: SmsMessage, *, phone_key: str, masked: str) -> str:
         assert E164 not in (phone_key, masked)  # the provider alone gets the number
-        self.sent.append((e164, text))
+        self.sent.append((e164, message.text))
         return f"provider-{len(self.sent)}"
 
 

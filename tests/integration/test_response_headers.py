@@ -46,10 +46,12 @@ PERSONAL = {
     ("POST", "/v1/cases/{case_id}/actions"),
     ("GET", "/v1/liaison/cases"),
     ("GET", "/v1/liaison/cases/{case_id}"),
+    ("GET", "/v1/liaison/cases/{case_id}/messages"),
     ("POST", "/v1/liaison/cases/{case_id}/transitions"),
     ("POST", "/v1/liaison/cases:batch"),
     ("GET", "/v1/admin/cases"),
     ("GET", "/v1/admin/cases/{case_id}"),
+    ("GET", "/v1/admin/cases/{case_id}/messages"),
     ("GET", "/v1/admin/cases.csv"),
     ("POST", "/v1/admin/cases/{case_id}/transitions"),
     ("POST", "/v1/admin/liaison-keys"),
@@ -154,6 +156,12 @@ def walk_every_route(api: Api) -> Walk:
         status=200,
     )
     w.call(
+        (get, "/v1/liaison/cases/{case_id}/messages"),
+        f"/v1/liaison/cases/{case_id}/messages",
+        token=liaison,
+        status=200,
+    )
+    w.call(
         (post, "/v1/liaison/cases/{case_id}/transitions"),
         f"/v1/liaison/cases/{case_id}/transitions",
         {"action": "acknowledge"},
@@ -194,6 +202,12 @@ def walk_every_route(api: Api) -> Walk:
     )
     w.call(
         (get, "/v1/admin/cases/{case_id}"), f"/v1/admin/cases/{case_id}", token=operator, status=200
+    )
+    w.call(
+        (get, "/v1/admin/cases/{case_id}/messages"),
+        f"/v1/admin/cases/{case_id}/messages",
+        token=operator,
+        status=200,
     )
     w.call(
         (post, "/v1/admin/cases/{case_id}/transitions"),

@@ -141,6 +141,10 @@ def test_outbox_metrics_follow_each_message_status():
         _record("MODIFY", _image(message_id="m3", status="pending", last_error="ClientError")),
         _record("MODIFY", _image(message_id="m4", status="pending", last_error="daily_cap")),
         _record("MODIFY", _image(message_id="m5", status="dead", last_error="ClientError")),
+        # Delivery reports on sent messages: counted as reports, not as sends again.
+        _record("MODIFY", _image(message_id="m1", status="sent", delivery="delivered")),
+        _record("MODIFY", _image(message_id="m6", status="sent", delivery="failed")),
+        _record("MODIFY", _image(message_id="m7", status="sent", delivery="unreported")),
         _record("REMOVE", _image()),
     ]
     assert obs.outbox_metrics(records) == {
@@ -150,6 +154,9 @@ def test_outbox_metrics_follow_each_message_status():
         "SmsFailed": 1,
         "SmsDeferred": 1,
         "SmsDead": 1,
+        "SmsDelivered": 1,
+        "SmsUndelivered": 1,
+        "SmsUnreported": 1,
     }
 
 

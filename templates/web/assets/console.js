@@ -165,6 +165,24 @@
     const { data } = await api("GET", "/v1/liaison/cases/" + encodeURIComponent(caseId), { token: key() });
     current = data;
     renderCase(data);
+    loadMessages(caseId).catch(() => {}); // the case stands without them
+  }
+
+  // Whether the person was reached: each SMS about the case and the carrier's report.
+  async function loadMessages(caseId) {
+    const path = "/v1/liaison/cases/" + encodeURIComponent(caseId) + "/messages";
+    const { data } = await api("GET", path, { token: key() });
+    const box = $("case-messages");
+    if (!box || !current || current.case_id !== caseId) return;
+    const line = (m) => h("li", { "data-template": m.template },
+      label("sms_template", m.template), "：", label("sms_status", m.status),
+      m.delivery ? "，" + label("delivery", m.delivery) : "",
+      m.delivery === "failed" && m.delivery_code ? "（" + m.delivery_code + "）" : "",
+      m.sent_at ? [" ", R.timeEl(m.sent_at)] : null);
+    R.clear(box).append(
+      h("h4", {}, "给申诉人的短信"),
+      data.items.length ? h("ul", { class: "sms-list" }, data.items.map(line))
+        : h("p", { class: "hint" }, "暂无短信。"));
   }
 
   function renderCase(c) {
@@ -201,7 +219,8 @@
               h("p", {}, c.response.message || ""))
           : null,
         h("div", { class: "case-layout" },
-          h("div", {}, h("h4", {}, "处理记录"), R.historyList(c.history)),
+          h("div", {}, h("h4", {}, "处理记录"), R.historyList(c.history),
+            h("section", { id: "case-messages", class: "case-messages" })),
           transitionForms(c)),
       ),
     );

@@ -60,11 +60,31 @@
     views.board.hidden = false; // laid out first: the chart is drawn at its box's width
     renderStats(stats);
     renderOnTime(stats);
+    renderDelivery(stats.sms_delivery || []);
     renderHotspots(hot);
     renderByState(cases, states);
     renderOverdue(cases);
     renderEscalated(cases.filter((c) => c.state === "escalated"));
     if (first) R.showView(views, "board");
+  }
+
+  // -- SMS delivery per template (the providers' delivery reports) ------------------------------
+  function renderDelivery(rows) {
+    $("delivery-note").textContent = rows.length
+      ? "运营商回执：送达率 = 已送达 ÷（已送达 + 未送达）；未回执的一天后记为“运营商未回执”。"
+      : "暂无回执：短信服务商的送达回执会在这里按模板汇总（SNS 不提供回执）。";
+    const percent = (rate) => (rate === null ? "—" : (rate * 100).toFixed(1) + "%");
+    R.clear($("delivery")).append(
+      rows.length
+        ? h("table", {},
+            h("thead", {}, h("tr", {},
+              ["短信", "已送达", "未送达", "运营商未回执", "送达率"].map((t) => h("th", { scope: "col" }, t)))),
+            h("tbody", {}, rows.map((r) => h("tr", { "data-template": r.template },
+              h("th", { scope: "row" }, label("sms_template", r.template)),
+              h("td", {}, String(r.delivered)), h("td", {}, String(r.failed)),
+              h("td", {}, String(r.unreported)), h("td", {}, percent(r.delivery_rate))))))
+        : null,
+    );
   }
 
   // -- cases by company and state ---------------------------------------------------------------
