@@ -283,11 +283,14 @@ class TencentSmsSender(_Provider):
             request.Limit = self.PULL_LIMIT
             batch = self._call("PullSmsSendStatus", request).PullSmsSendStatusSet or []
             for item in batch:
+                delivered = item.ReportStatus == "SUCCESS"
+                # A failure's Description carries the carrier's reason; a success says SUCCESS.
+                failure = str(item.Description or item.ReportStatus or "")
                 reports.append(
                     DeliveryReport(
                         str(item.SerialNo),
-                        delivered=item.ReportStatus == "SUCCESS",
-                        code=str(item.Description or item.ReportStatus or ""),
+                        delivered=delivered,
+                        code="SUCCESS" if delivered else failure,
                         at=_shanghai_iso(item.UserReceiveTime),
                     )
                 )

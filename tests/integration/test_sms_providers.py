@@ -288,3 +288,20 @@ def test_a_message_no_approved_template_fits_is_dead_at_once(client, fake, froze
         sender.send("+86" + PHONE, message, phone_key="k", masked="138****8000")
     assert (refused.value.code, refused.value.permanent) == ("no_approved_template", True)
     assert len(fake.sent) == before
+
+
+def test_the_outbox_stream_sends_through_the_provider_as_it_does_through_sns(
+    client, fake, frozen_clock
+):
+    """The Lambda on the outbox stream: each new message at once, each exactly once."""
+    from tests.support import stream_records
+
+    api = Api(client, frozen_clock)
+    dispute_id = file(api, sign_in(api, fake))
+    records = stream_records(settings(), "outbox")
+    outcomes = dispatcher.dispatch_stream_records(settings(), records)
+    assert [o.status for o in outcomes] == ["sent"]
+    assert receipt(dispute_id).provider_message_id == fake.sent[-1].message_id
+    # Redelivered (Lambda retries a batch): nothing is sent twice.
+    assert dispatcher.dispatch_stream_records(settings(), records)[0].status == "skipped"
+    assert len(fake.sent) == 2  # the code and the receipt
