@@ -13,6 +13,7 @@ from chalicelib.api import (
     meta,
     pages,
     person,
+    webhooks,
     workers,
 )
 from chalicelib.api.middleware import bind_tables, http_responses, observe
@@ -23,7 +24,7 @@ app = Chalice(app_name="recount", configure_logs=False)
 app.register_middleware(observe, "all")  # outermost: sees every response and failure
 app.register_middleware(http_responses, "http")
 app.register_middleware(bind_tables, "all")
-for module in (meta, person, cases, admin, insight, dev, directory, pages, assets):
+for module in (meta, person, cases, webhooks, admin, insight, dev, directory, pages, assets):
     app.register_blueprint(module.bp)
 
 

@@ -441,11 +441,12 @@ def provision(settings: Settings, base_url: str) -> dict[str, Any]:
 
     directory = load_directory()
     operator = keys.issue("operator", None, "demo operator")
+    companies = [*directory.companies(), *directory.carriers()]
     liaison = {
-        company: keys.issue("liaison", company, f"demo {company}")["key"]
-        for company in [*directory.companies(), *directory.carriers()]
+        company: keys.issue("liaison", company, f"demo {company}")["key"] for company in companies
     }
     return {
+        "webhook_secrets": register_demo_webhooks(settings, base_url, companies),
         "base_url": base_url,
         "subscribers": [
             {"phone": phone, "id_last6": id_last6, "status": status}
@@ -454,6 +455,20 @@ def provision(settings: Settings, base_url: str) -> dict[str, Any]:
         "operator_key": operator["key"],
         "liaison_keys": liaison,
     }
+
+
+def register_demo_webhooks(settings: Settings, base_url: str, companies: list[str]) -> dict:
+    """Every demo company's endpoint at its own demo receiver (/dev/webhooks/{company}, which
+    verifies each signature); their secrets, as each company would keep them."""
+    from chalicelib.domain.actors import Actor
+    from chalicelib.services import webhooks
+
+    secrets = {}
+    for company in companies:
+        url = f"{base_url}/dev/webhooks/{company}"
+        view, _ = webhooks.put_endpoint(settings, Actor("liaison", company=company), {"url": url})
+        secrets[company] = view.get("secret")
+    return secrets
 
 
 def write_demo(demo: dict[str, Any]) -> None:
@@ -484,6 +499,8 @@ recount is running (stage {STAGE}) — Ctrl-C stops it.
   keys            {DEMO_FILE.relative_to(ROOT)} (operator key and one liaison key per company)
   SMS "sent"      BASE={base}
                   curl "$BASE/dev/sms?phone=13800138000"   or open $BASE/dev/inbox
+  webhooks        every demo company's, verified by its demo receiver:
+                  curl "$BASE/dev/webhooks/jd"   (secrets: webhook_secrets in the keys file)
   pages           {base}/  {base}/console  {base}/dashboard
 {clock_line}"""
 

@@ -129,7 +129,7 @@ def emulated_aws(subscribers: list[tuple[str, str, str, str]]) -> Iterator[Any]:
     import moto
 
     from chalicelib import config
-    from chalicelib.adapters import aws, secrets, tables
+    from chalicelib.adapters import aws, secrets, tables, webhook_store
     from chalicelib.adapters.registry import registry
     from chalicelib.services import local_stream_pump
 
@@ -137,6 +137,7 @@ def emulated_aws(subscribers: list[tuple[str, str, str, str]]) -> Iterator[Any]:
         tables.reset()
         aws.reset()
         secrets.reset()
+        webhook_store.reset()
         local_stream_pump.reset_pump()
         try:
             settings = config.settings()
@@ -153,6 +154,7 @@ def emulated_aws(subscribers: list[tuple[str, str, str, str]]) -> Iterator[Any]:
             tables.reset()
             aws.reset()
             secrets.reset()
+            webhook_store.reset()
 
 
 def stream_records(settings, base: str) -> list[dict[str, Any]]:

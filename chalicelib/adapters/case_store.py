@@ -406,3 +406,42 @@ def drop_timer(case: CaseRecord, name: str, next_due: str | None, shard: str | N
         if faults.condition_failed(exc):
             return False
         raise
+
+
+# -- deadline notices (company webhooks' case.deadline_near) ------------------------------------
+def near_deadlines(shard: str, now_iso: str, limit: int = 100) -> list[tuple[str, str]]:
+    """(case id, near_at) of the cases in a shard whose company deadline is near by now."""
+    return [
+        (c.case_id, str(c.near_at))
+        for c in Case.near_deadlines.query(shard, Case.near_at <= now_iso, limit=limit)
+    ]
+
+
+def clear_near(case_id: str, near_at: str, outbox: list[OutboxItem]) -> bool:
+    """The notice given: `near_at` goes (if it is still this one) with the deliveries it makes,
+    in ONE transaction. A delivery already written (a transition that read the case before
+    and wrote near_at back) is not written twice: then only the mark goes. False when the mark
+    had changed (nothing to do)."""
+    for deliveries in (outbox, []):
+        try:
+            with TransactWrite(connection=tables.connection()) as tx:
+                tx.update(
+                    Case(case_id),
+                    actions=[Case.near_at.remove()],
+                    condition=Case.near_at == near_at,
+                )
+                for message in deliveries:
+                    tx.save(
+                        outbox_store.to_model(message),
+                        condition=OutboxMessage.message_id.does_not_exist(),
+                    )
+        except TransactWriteError as exc:
+            # PynamoDB sends the puts before the update: the case's reason comes last.
+            reasons = [r.code if r else None for r in exc.cancellation_reasons or []]
+            if reasons and reasons[-1] == "ConditionalCheckFailed":
+                return False  # the case moved on: its new deadline has its own mark
+            if "ConditionalCheckFailed" in reasons[:-1]:
+                continue  # told already: take the mark away alone
+            raise
+        return True
+    return False

@@ -47,6 +47,9 @@ def to_model(item: OutboxItem) -> OutboxMessage:
         delivery_code=item.delivery_code,
         delivered_at=item.delivered_at,
         report_shard=item.report_shard,
+        company=item.company,
+        last_status=item.last_status,
+        latency_ms=item.latency_ms,
         expires_at=item.expires_at,
     )
 
@@ -79,6 +82,9 @@ def to_record(model: OutboxMessage) -> OutboxItem:
         delivery_code=model.delivery_code,
         delivered_at=model.delivered_at,
         report_shard=model.report_shard,
+        company=model.company,
+        last_status=None if model.last_status is None else int(model.last_status),
+        latency_ms=None if model.latency_ms is None else int(model.latency_ms),
         expires_at=model.expires_at,
     )
 
@@ -296,5 +302,99 @@ def due(shard: str, now: datetime, limit: int = 100) -> list[str]:
         m.message_id
         for m in OutboxMessage.pending.query(
             shard, OutboxMessage.send_after <= clock.iso(now), limit=limit
+        )
+    ]
+
+
+# -- company webhook deliveries (message ids `wh:…`) ---------------------------------------------
+WEBHOOK_PREFIX = "wh:"
+
+
+def is_webhook(message_id: str) -> bool:
+    return message_id.startswith(WEBHOOK_PREFIX)
+
+
+def put(item: OutboxItem) -> None:
+    """A delivery written on its own (a liaison's test ping), never over an existing one."""
+    to_model(item).save(condition=OutboxMessage.message_id.does_not_exist())
+
+
+def get(message_id: str) -> OutboxItem | None:
+    try:
+        return to_record(OutboxMessage.get(message_id, consistent_read=True))
+    except OutboxMessage.DoesNotExist:
+        return None
+
+
+def mark_attempt(
+    item: OutboxItem,
+    token: str,
+    now: datetime,
+    *,
+    status: int | None,
+    latency_ms: int,
+    error: str | None,
+    retry_at: datetime | None,
+    delivered: bool,
+) -> bool:
+    """One webhook attempt's outcome: delivered (sent), retried at `retry_at` (pending), or
+    dead (no `retry_at`); each with its HTTP status, time taken and error."""
+    actions: list[Action] = [
+        OutboxMessage.attempts.add(1),
+        OutboxMessage.sent_at.set(clock.iso(now)),
+        OutboxMessage.latency_ms.set(latency_ms),
+        OutboxMessage.claim_token.remove(),
+        OutboxMessage.last_status.set(status)
+        if status is not None
+        else OutboxMessage.last_status.remove(),
+        OutboxMessage.last_error.set(error[:200]) if error else OutboxMessage.last_error.remove(),
+    ]
+    if delivered:
+        actions += [
+            OutboxMessage.status.set("sent"),
+            OutboxMessage.provider.set("webhook"),
+            OutboxMessage.pending_shard.remove(),
+            OutboxMessage.send_after.remove(),
+        ]
+    elif retry_at is not None:
+        actions += [
+            OutboxMessage.status.set("pending"),
+            OutboxMessage.send_after.set(clock.iso(retry_at)),
+        ]
+    else:
+        actions += [
+            OutboxMessage.status.set("dead"),
+            OutboxMessage.pending_shard.remove(),
+            OutboxMessage.send_after.remove(),
+        ]
+    return _conditional(_key(item), actions, OutboxMessage.claim_token == token)
+
+
+def requeue(item: OutboxItem, now: datetime, shard: str) -> bool:
+    """Resend: the same delivery (the same webhook-id) goes again now, from a fresh count."""
+    return _conditional(
+        _key(item),
+        [
+            OutboxMessage.status.set("pending"),
+            OutboxMessage.attempts.set(0),
+            OutboxMessage.send_after.set(clock.iso(now)),
+            OutboxMessage.pending_shard.set(shard),
+            OutboxMessage.claim_token.remove(),
+        ],
+        OutboxMessage.status.is_in("sent", "dead", "dropped"),
+    )
+
+
+def webhook_log(company: str, since: datetime, limit: int = 100) -> list[OutboxItem]:
+    """A company's deliveries since `since`, newest first."""
+    return [
+        to_record(m)
+        for m in OutboxMessage.webhook_log.query(
+            company,
+            OutboxMessage.created_at >= clock.iso(since),
+            scan_index_forward=False,
+            limit=limit,
+            filter_condition=OutboxMessage.expires_at.does_not_exist()
+            | (OutboxMessage.expires_at > clock.now()),
         )
     ]

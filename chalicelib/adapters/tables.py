@@ -20,7 +20,12 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
 )
 from pynamodb.connection import Connection, TableConnection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+)
 from pynamodb.models import MetaProtocol, Model
 
 from chalicelib import config
@@ -80,6 +85,17 @@ class Dispute(_Model):
     open_cases = NumberAttribute(null=True)  # set when the last one settles: expires_at
     expires_at = TTLAttribute(null=True)
     by_phone = DisputesByPhone()
+
+
+class NearDeadlines(GlobalSecondaryIndex):
+    """Sparse: cases whose company deadline comes near, by timer shard (webhooks' notice)."""
+
+    class Meta:
+        index_name = "near_deadlines"
+        projection = KeysOnlyProjection()
+
+    timer_shard = UnicodeAttribute(hash_key=True)
+    near_at = UnicodeAttribute(range_key=True)
 
 
 class CompanyQueue(GlobalSecondaryIndex):
@@ -142,10 +158,12 @@ class Case(_Model):
     timer_shard = UnicodeAttribute(null=True)
     routed_from = UnicodeAttribute(null=True)
     reopened_from = UnicodeAttribute(null=True)
+    near_at = UnicodeAttribute(null=True)  # the company's deadline comes near (webhooks)
     response = JSONAttribute(null=True)
     answered_in = UnicodeSetAttribute(null=True)  # idempotency records showing this case
     expires_at = TTLAttribute(null=True)
     company_queue = CompanyQueue()
+    near_deadlines = NearDeadlines()
     by_state = CasesByState()
     due_timers = DueTimers()
 
@@ -202,6 +220,17 @@ class AwaitingReport(GlobalSecondaryIndex):
     sent_at = UnicodeAttribute(range_key=True)
 
 
+class WebhookLog(GlobalSecondaryIndex):
+    """Sparse: a company's webhook deliveries, newest first (its delivery log)."""
+
+    class Meta:
+        index_name = "webhook_log"
+        projection = AllProjection()
+
+    company = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 class OutboxByDispute(GlobalSecondaryIndex):
     """Finds a dispute's other pending follow-ups to merge into one digest SMS."""
 
@@ -246,10 +275,14 @@ class OutboxMessage(_Model):
     delivery_code = UnicodeAttribute(null=True)  # the carrier's or provider's status code
     delivered_at = UnicodeAttribute(null=True)
     report_shard = UnicodeAttribute(null=True)  # set while a delivery report is awaited
+    company = UnicodeAttribute(null=True)  # a webhook delivery's company (its log's key)
+    last_status = NumberAttribute(null=True)  # a webhook attempt's HTTP status
+    latency_ms = NumberAttribute(null=True)
     expires_at = TTLAttribute(null=True)
     pending = PendingOutbox()
     by_dispute = OutboxByDispute()
     awaiting_report = AwaitingReport()
+    webhook_log = WebhookLog()
 
 
 class Guard(_Model):

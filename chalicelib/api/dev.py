@@ -63,16 +63,78 @@ def dev_inbox(req: ApiRequest):
     settings = config.settings()
     if not settings.is_local:
         raise not_found("route")
-    return html_response(render("inbox.html", page="inbox", phones=_inbox(settings)))
+    return html_response(
+        render("inbox.html", page="inbox", phones=_inbox(settings), hooks=_webhooks_received())
+    )
 
 
-def _demo_subscribers() -> list[dict[str, Any]]:
+@route(
+    bp,
+    "/dev/webhooks/{company}",
+    "POST",
+    summary="Demo webhook receiver: verifies the signature as the company would (stage local)",
+    tag="dev",
+    errors=(400, 404),
+)
+def dev_webhook_receiver(req: ApiRequest):
+    from chalicelib.services import dev_inbox
+
+    settings = config.settings()
+    if not settings.is_local:
+        raise not_found("route")
+    request = bp.current_request
+    raw = request.raw_body if isinstance(request.raw_body, bytes) else b""
+    headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+    got = dev_inbox.receive_webhook(settings, req.params["company"], raw, headers)
+    if not got["verified"]:
+        # Refused as a company would (any non-2xx fails the delivery); 400, not 401: this
+        # route asks recount's callers for no credentials.
+        raise Problem(400, "signature_invalid", "Signature invalid", "No secret verifies it")
+    return got
+
+
+@route(
+    bp,
+    "/dev/webhooks/{company}",
+    "GET",
+    summary="What the demo webhook receiver took for a company, newest first (stage local)",
+    tag="dev",
+    errors=(404,),
+)
+def dev_webhooks_received(req: ApiRequest):
+    from chalicelib.services import dev_inbox
+
+    if not config.settings().is_local:
+        raise not_found("route")
+    return {"items": dev_inbox.webhooks_received(req.params["company"])}
+
+
+def _demo() -> dict[str, Any]:
     path = Path(os.environ.get(DEMO_FILE_ENV) or DEFAULT_DEMO_FILE)
     try:
         demo = json.loads(path.read_text(encoding="utf-8"))
-        return [s for s in demo.get("subscribers", []) if isinstance(s.get("phone"), str)]
-    except (OSError, ValueError, AttributeError):
-        return []
+        return demo if isinstance(demo, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _demo_subscribers() -> list[dict[str, Any]]:
+    subscribers = _demo().get("subscribers", [])
+    return [s for s in subscribers if isinstance(s, dict) and isinstance(s.get("phone"), str)]
+
+
+def _webhooks_received() -> list[dict[str, Any]]:
+    """The demo companies whose receiver took something, with what it took (newest first)."""
+    from chalicelib.services import dev_inbox
+
+    hooks = []
+    for company in sorted(_demo().get("webhook_secrets") or {}):
+        items = dev_inbox.webhooks_received(company)
+        if items:
+            for item in items:
+                item["received_at"] = _shanghai(item["received_at"])
+            hooks.append({"company": company, "received": items[:20]})
+    return hooks
 
 
 def _inbox(settings: config.Settings) -> list[dict[str, Any]]:

@@ -16,6 +16,8 @@ service knows about them:
                        outbox stream: a message's new status after a send attempt, whichever
                        dispatcher (stream or scheduler backstop) made it
     SmsDropped         outbox stream: a message no longer true at send time, dropped unsent
+    WebhooksQueued / WebhooksDelivered / WebhooksFailed / WebhooksDead / WebhooksDropped
+                       outbox stream: a company webhook delivery's steps (messages `wh:…`)
     SmsDelivered / SmsUndelivered / SmsUnreported
                        outbox stream: the carrier's delivery report on a sent message, as the
                        scheduler pulled it from an in-China provider (never from SNS)
@@ -336,6 +338,11 @@ def outbox_metrics(records: list[dict[str, Any]]) -> dict[str, int]:
     for record in records:
         image = (record.get("dynamodb") or {}).get("NewImage") or {}
         status = _s(image, "status")
+        if (_s(image, "message_id") or "").startswith("wh:"):
+            webhook = _webhook_metric(record.get("eventName"), status, _s(image, "last_error"))
+            if webhook:
+                add(webhook)
+            continue
         if record.get("eventName") == "INSERT":
             add("SmsQueued")
         elif record.get("eventName") == "MODIFY":
@@ -349,6 +356,19 @@ def outbox_metrics(records: list[dict[str, Any]]) -> dict[str, int]:
                 # Given back after a send attempt: held by the daily cap, or failed.
                 add("SmsDeferred" if _s(image, "last_error") == "daily_cap" else "SmsFailed")
     return counts
+
+
+def _webhook_metric(event: str | None, status: str | None, error: str | None) -> str | None:
+    """A company webhook delivery's step (docs/design.md §10), counted apart from SMS."""
+    if event == "INSERT":
+        return "WebhooksQueued"
+    if event != "MODIFY":
+        return None
+    if status == "pending" and error:
+        return "WebhooksFailed"
+    return {"sent": "WebhooksDelivered", "dead": "WebhooksDead", "dropped": "WebhooksDropped"}.get(
+        status or ""
+    )
 
 
 def audit_metrics(records: list[dict[str, Any]]) -> dict[str, int]:

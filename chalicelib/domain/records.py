@@ -44,6 +44,11 @@ class OutboxItem:
     delivery_code: str | None = None
     delivered_at: str | None = None
     report_shard: str | None = None
+    # A company webhook delivery (message id `wh:…`, docs/design.md §10): the company it goes
+    # to, and its last attempt's HTTP status and time taken.
+    company: str | None = None
+    last_status: int | None = None
+    latency_ms: int | None = None
     expires_at: datetime | None = None
 
 
@@ -94,6 +99,9 @@ class CaseRecord:
     timer_shard: str | None = None
     routed_from: str | None = None
     reopened_from: str | None = None  # the resolved case a fraud-lane refiling takes up again
+    # When the company's deadline in force comes near (a webhook's case.deadline_near); None
+    # once told, or with no deadline in force.
+    near_at: str | None = None
     response: dict[str, Any] | None = None
     # The idempotency records whose stored answers show this case (erasure removes them).
     answered_in: tuple[str, ...] = ()

@@ -55,6 +55,18 @@ def add_working_days(start: datetime, count: int) -> datetime:
     return end.astimezone(UTC)
 
 
+def working_days_before(deadline: datetime, count: int) -> datetime:
+    """End (23:59:59 Shanghai) of the `count`-th working day before the deadline's day: from
+    then on, at most `count` working days are left."""
+    day = deadline.astimezone(SHANGHAI).date()
+    remaining = count
+    while remaining > 0:
+        day -= timedelta(days=1)
+        if is_working_day(day):
+            remaining -= 1
+    return datetime.combine(day, time(23, 59, 59), tzinfo=SHANGHAI).astimezone(UTC)
+
+
 def working_days_between(start: datetime, end: datetime) -> int:
     """Working days strictly after start's day up to and including end's day (≥ 0)."""
     a = start.astimezone(SHANGHAI).date()

@@ -15,7 +15,9 @@ from chalicelib.domain.directory import Directory, load_directory
 from chalicelib.domain.errors import Problem, not_found
 from chalicelib.domain.ids import looks_like, new_case_id
 from chalicelib.domain.records import CaseRecord, EventRecord, GuardRecord, OutboxItem
+from chalicelib.domain.webhooks import load_rules as load_webhook_rules
 from chalicelib.domain.workflow import Decision, Workflow, load_workflow
+from chalicelib.services import webhooks
 
 # A case remembers the idempotency records whose answers show it, for erasure; a record
 # lives 24 h, so the latest few are all that can still be live.
@@ -221,6 +223,7 @@ def take_action(
         answered_in=remember_answer(case.answered_in, answered_in),
         expires_at=expires,
     )
+    updated = replace(updated, near_at=webhooks.near_at(case, updated.due_at, updated.action_on))
     event = audit_event(
         case,
         version,
@@ -243,6 +246,19 @@ def take_action(
             raise AssertionError(f"'{action}' opened a case without a target company")
         new_case = _reroute(settings, workflow, directory, case, params.target_company, now)
         company_for_sms = params.target_company
+    # The companies' webhooks ride in the same transaction (docs/design.md §10).
+    hook_rules = load_webhook_rules()
+    hooks = webhooks.event_items(
+        settings,
+        updated,
+        hook_rules.for_transition(action, old_state, decision.to_state),
+        now,
+        f"v{version}",
+    )
+    if new_case:
+        hooks += webhooks.event_items(
+            settings, new_case[0], hook_rules.for_opening("rerouted_in"), now, "v1"
+        )
     conflict = case_store.apply_transition(
         updated,
         old_version,
@@ -257,7 +273,8 @@ def take_action(
             settings,
             company_for_sms,
             new_case[0].case_id if new_case else None,
-        ),
+        )
+        + hooks,
         release_lock=f"open#{case.phone_key}#{case.company}" if decision.terminal else None,
         expire_events=(version, expires) if expires else None,
         new_case=new_case,
@@ -369,6 +386,7 @@ def open_case(
         reopened_from=reopened_from,
         **fields,
     )
+    case = replace(case, near_at=webhooks.near_at(None, case.due_at, case.action_on))
     action, actor, code = opened_by
     event = audit_event(
         case,

@@ -124,6 +124,10 @@ def _still_true(
 
 
 def dispatch(settings: Settings, message_id: str, sms: SmsSender | None = None) -> Outcome:
+    if outbox_store.is_webhook(message_id):  # a company webhook shares the outbox
+        from chalicelib.services import webhooks
+
+        return Outcome(webhooks.deliver(settings, message_id), message_id)
     now = clock.now()
     token = uuid.uuid4().hex
     lead = outbox_store.claim(message_id, now, now + LEASE, token)

@@ -15,7 +15,9 @@ from chalicelib.domain.errors import Problem, not_found, unauthenticated
 from chalicelib.domain.ids import new_dispute_id
 from chalicelib.domain.intake import DisputeItem, extra_advice, parse_dispute
 from chalicelib.domain.records import CaseRecord, DisputeRecord, OutboxItem
+from chalicelib.domain.webhooks import load_rules as load_webhook_rules
 from chalicelib.domain.workflow import Workflow, load_workflow
+from chalicelib.services import webhooks
 from chalicelib.services.cases import history, open_case, resolved_key
 from chalicelib.services.idempotency import Answer, Claim, in_flight
 from chalicelib.services.views import case_view
@@ -123,7 +125,9 @@ def file_dispute(
         case_ids=tuple(c.case_id for c in cases),
         open_cases=len(cases),
     )
-    outbox = [
+    opened = load_webhook_rules().for_opening("file")
+    hooks = [h for case in cases for h in webhooks.event_items(settings, case, opened, now, "v1")]
+    outbox = hooks + [
         OutboxItem(
             f"{dispute_id}:file:{template}",
             template=template,

@@ -17,7 +17,7 @@ from chalicelib.domain import clock, timers
 from chalicelib.domain.actors import Actor
 from chalicelib.domain.errors import Problem
 from chalicelib.domain.workflow import load_workflow
-from chalicelib.services import delivery_reports, dispatcher
+from chalicelib.services import delivery_reports, dispatcher, webhooks
 from chalicelib.services.cases import take_action
 
 log = logging.getLogger("recount.scheduler")
@@ -89,6 +89,7 @@ def tick(settings: Settings) -> dict[str, int]:
     fired = fire_due_timers(settings)
     sent = dispatcher.dispatch_due(settings)
     reports = delivery_reports.pull(settings)
+    notices = webhooks.notify_near_deadlines(settings)
     return {
         "timers_fired": sum(f.outcome == "fired" for f in fired),
         "sms_sent": sum(o.status == "sent" for o in sent),
@@ -96,6 +97,9 @@ def tick(settings: Settings) -> dict[str, int]:
         "sms_deferred": sum(o.status == "deferred" for o in sent),
         "sms_retry": sum(o.status == "retry" for o in sent),
         "sms_dead": sum(o.status == "dead" for o in sent),
+        "webhooks_delivered": sum(o.status == "webhook_delivered" for o in sent),
+        "deadline_notices": notices,
+        "webhooks_failed": sum(o.status in ("webhook_retry", "webhook_dead") for o in sent),
         "sms_delivered": reports["delivered"],
         "sms_undelivered": reports["failed"],
     }

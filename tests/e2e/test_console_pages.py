@@ -105,3 +105,43 @@ def test_staff_pages_are_not_in_the_public_navigation(stack: Stack, tabs):
     visitor.goto("/console")
     expect(nav.get_by_role("link", name="企业工作台")).to_have_attribute("aria-current", "page")
     visitor.assert_clean()
+
+
+def test_a_liaison_sets_a_webhook_sends_a_test_and_reads_the_log(stack: Stack, tabs):
+    """The console's webhook page: set an endpoint (the demo receiver), see the secret once,
+    send a test, read the log, resend; a refresh keeps the page."""
+    key = stack.demo["liaison_keys"]["meituan"]
+    liaison = tabs(375)
+    page = liaison.page
+    liaison.goto("/console")
+    page.get_by_label("企业联络人密钥").fill(key)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="Webhook 设置").click()
+    expect(page.get_by_role("heading", name="Webhook：案件变化时通知贵企业的系统")).to_be_visible()
+    assert page.url.endswith("/console#webhook"), page.url
+    # make run registered every demo company's endpoint at its receiver: save it again.
+    url = page.get_by_label("接收地址（https，公网可访问）")
+    expect(url).to_have_value(stack.base_url + "/dev/webhooks/meituan")
+    page.get_by_role("checkbox", name="期限将到（提前一个工作日）").uncheck()
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("status")).to_contain_text("已保存")
+
+    page.get_by_role("button", name="更换密钥").click()
+    expect(page.locator("#webhook-secret")).to_contain_text("whsec_")
+    page.get_by_role("button", name="发送测试").click()
+    expect(page.get_by_role("status")).to_contain_text("测试已发送：已送达")
+    row = page.locator("#deliveries tr[data-delivery]").first
+    expect(row.locator(".delivery-status")).to_have_text("已送达")
+    status, received, _ = stack.call("GET", "/dev/webhooks/meituan")
+    assert status == 200 and received["items"][0]["event"] == "ping", received
+    assert received["items"][0]["verified"] is True  # signed with the new secret too
+
+    row.get_by_role("button", name="重发").click()
+    expect(page.get_by_role("status")).to_contain_text("已重发：已送达")
+    liaison.no_horizontal_scroll()
+    liaison.check_accessibility("console: the webhook page at 375 px")
+    liaison.shoot("console-webhook")
+    page.reload()
+    expect(page.get_by_role("heading", name="Webhook：案件变化时通知贵企业的系统")).to_be_visible()
+    expect(page.locator("#webhook-secret")).to_have_count(0)  # shown once, never again
+    liaison.assert_clean()

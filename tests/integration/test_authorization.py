@@ -109,6 +109,25 @@ EXPECTED: dict[tuple[str, str], tuple[int | str, ...]] = {
         (401, 401, 401, 401, 403, 403, 200, 401, 401),
     ("GET", "/v1/liaison/directory-status"):
         (401, 401, 401, 401, 200, 200, 403, 401, 401),
+    # webhooks: each liaison has their own company's endpoint; another's delivery is 404
+    ("PUT", "/v1/liaison/webhook"):
+        (401, 401, 401, 401, 201, 201, 403, 401, 401),
+    ("GET", "/v1/liaison/webhook"):
+        (401, 401, 401, 401, 200, 200, 403, 401, 401),
+    ("DELETE", "/v1/liaison/webhook"):
+        (401, 401, 401, 401, 204, 204, 403, 401, 401),
+    ("POST", "/v1/liaison/webhook/rotate-secret"):
+        (401, 401, 401, 401, 200, 200, 403, 401, 401),
+    ("POST", "/v1/liaison/webhook/test"):
+        (401, 401, 401, 401, 200, 200, 403, 401, 401),
+    ("GET", "/v1/liaison/webhook/deliveries"):
+        (401, 401, 401, 401, 200, 200, 403, 401, 401),
+    ("POST", "/v1/liaison/webhook/deliveries/{delivery_id}/resend"):
+        (401, 401, 401, 401, 200, 404, 403, 401, 401),
+    ("GET", "/v1/admin/webhooks"):
+        (401, 401, 401, 401, 403, 403, 200, 401, 401),
+    ("POST", "/v1/admin/webhooks/{company}/disable"):
+        (401, 401, 401, 401, 403, 403, 200, 401, 401),
 }
 # fmt: on
 
@@ -348,6 +367,52 @@ def _admin_cases(cast: Cast, i: int) -> Request:
     return Request("/v1/admin/cases")
 
 
+# An endpoint nobody listens on: a test ping to it fails fast and is still answered 200.
+NOWHERE = "http://127.0.0.1:9/hooks"
+
+
+def _with_endpoints(cast: Cast) -> None:
+    """Both liaisons' companies (tencent: own, jd: other) have an endpoint."""
+    from chalicelib import config
+    from chalicelib.adapters import webhook_store
+    from chalicelib.domain.actors import Actor
+    from chalicelib.services import webhooks
+
+    for company in ("tencent", "jd"):
+        if webhook_store.get(company) is None:
+            actor = Actor("liaison", company=company)
+            webhooks.put_endpoint(config.settings(), actor, {"url": NOWHERE})
+
+
+def _webhook(path: str, body: Any = None) -> Callable[[Cast, int], Request]:
+    def build(cast: Cast, i: int) -> Request:
+        _with_endpoints(cast)
+        return Request(path, body)
+
+    return build
+
+
+def _put_webhook(cast: Cast, i: int) -> Request:
+    from chalicelib.adapters import webhook_store
+
+    for company in ("tencent", "jd"):  # a new endpoint each time: 201
+        webhook_store.delete(company)
+    return Request("/v1/liaison/webhook", {"url": NOWHERE})
+
+
+def _resend_delivery(cast: Cast, i: int) -> Request:
+    """A delivery of the own company's (tencent's)."""
+    from chalicelib import config
+    from chalicelib.domain.actors import Actor
+    from chalicelib.services import webhooks
+
+    _with_endpoints(cast)
+    if "delivery" not in cast.row:
+        sent = webhooks.send_test(config.settings(), Actor("liaison", company="tencent"))
+        cast.row["delivery"] = sent["id"]
+    return Request(f"/v1/liaison/webhook/deliveries/{cast.row['delivery']}/resend")
+
+
 def _admin_case(cast: Cast, i: int) -> Request:
     _, case_id = cast.case_in("submitted")
     return Request(f"/v1/admin/cases/{case_id}")
@@ -411,6 +476,17 @@ BUILDERS: dict[tuple[str, str], Callable[[Cast, int], Request]] = {
     ),
     ("GET", "/v1/admin/cases.csv"): _plain_get("/v1/admin/cases.csv"),
     ("GET", "/v1/liaison/directory-status"): _plain_get("/v1/liaison/directory-status"),
+    ("PUT", "/v1/liaison/webhook"): _put_webhook,
+    ("GET", "/v1/liaison/webhook"): _webhook("/v1/liaison/webhook"),
+    ("DELETE", "/v1/liaison/webhook"): _webhook("/v1/liaison/webhook"),
+    ("POST", "/v1/liaison/webhook/rotate-secret"): _webhook("/v1/liaison/webhook/rotate-secret"),
+    ("POST", "/v1/liaison/webhook/test"): _webhook("/v1/liaison/webhook/test"),
+    ("GET", "/v1/liaison/webhook/deliveries"): _webhook("/v1/liaison/webhook/deliveries"),
+    ("POST", "/v1/liaison/webhook/deliveries/{delivery_id}/resend"): _resend_delivery,
+    ("GET", "/v1/admin/webhooks"): _plain_get("/v1/admin/webhooks"),
+    ("POST", "/v1/admin/webhooks/{company}/disable"): _webhook(
+        "/v1/admin/webhooks/tencent/disable"
+    ),
 }
 
 

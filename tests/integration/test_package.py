@@ -515,11 +515,35 @@ def provider_flow(client, frozen_clock, world, recorder: Recorder, monkeypatch) 
         fake.stop()
 
 
+def webhook_flow(client, frozen_clock, world, recorder: Recorder) -> None:
+    """A company's endpoint (the guards table), an event delivered from the outbox, its
+    delivery log (the outbox's webhook_log index), an operator's list."""
+    from chalicelib.services import keys, scheduler
+    from tests.integration.test_webhooks import Receiver
+
+    api = Api(client, frozen_clock)
+    receiver = Receiver()
+    try:
+        liaison = keys.issue("liaison", "kuaishou", "policy")["key"]
+        put = api.call("PUT", "/v1/liaison/webhook", {"url": receiver.url}, token=liaison)
+        assert put.status_code == 201, put.body
+        token = api.sign_in(*DEMO["second"][:2])
+        filing = {"items": [_item("kuaishou")]}
+        assert api.call("POST", "/v1/disputes", filing, token=token).status_code == 201
+        scheduler.tick(world)
+        assert [json.loads(b)["type"] for _, b in receiver.requests] == ["case.opened"]
+        log = api.call("GET", "/v1/liaison/webhook/deliveries", token=liaison)
+        assert log.status_code == 200 and len(log.data["items"]) == 1, log.body
+    finally:
+        receiver.close()
+
+
 def test_the_policy_grants_exactly_the_calls_the_code_makes(
     client, world, frozen_clock, recorder, monkeypatch
 ):
     recorder.on = True
     run_flow(client, frozen_clock, world, recorder)
+    webhook_flow(client, frozen_clock, world, recorder)
     provider_flow(client, frozen_clock, world, recorder, monkeypatch)
     recorder.on = False
     local = f"{world.table_prefix}-"

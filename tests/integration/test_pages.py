@@ -360,3 +360,43 @@ def test_the_person_script_never_stores_the_code_or_the_id_digits(client):
     assert set(stored) == {"TOKEN", "EXPIRES", "MASKED", "PENDING", "DRAFT"}, stored
     pending = re.search(r"R\.store\.set\(PENDING, JSON\.stringify\(\{([^}]*)\}", text)
     assert pending and "code" not in pending.group(1) and "id_last6" not in pending.group(1)
+
+
+def test_dev_inbox_shows_what_each_demo_company_s_receiver_took(
+    client, frozen_clock, tmp_path, monkeypatch
+):
+    """make run points every demo company's webhook at its demo receiver; /dev/inbox shows
+    what arrived and whether the signature held (a forged one is refused and shown so)."""
+    from datetime import UTC, datetime
+
+    from chalicelib import config
+    from chalicelib.domain import webhooks as rules
+    from chalicelib.domain.actors import Actor
+    from chalicelib.services import webhooks
+
+    path = tmp_path / "demo.json"
+    view, _ = webhooks.put_endpoint(
+        config.settings(), Actor("liaison", company="jd"), {"url": "http://127.0.0.1:9/x"}
+    )
+    path.write_text(
+        json.dumps({"subscribers": [], "webhook_secrets": {"jd": view["secret"]}}),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(DEMO_FILE_ENV, str(path))
+    text = rules.body("case.opened", "wh:demo", "2026-11-27T02:00:00Z", {"case_id": "C1"})
+    sent = datetime.now(UTC)
+    for secret, expected in ((view["secret"], 200), (rules.new_secret(), 400)):
+        headers = {
+            "Content-Type": "application/json",
+            "webhook-id": "wh:demo",
+            "webhook-timestamp": str(int(sent.timestamp())),
+            "webhook-signature": rules.signature_header([secret], "wh:demo", sent, text),
+        }
+        r = client.http.post("/dev/webhooks/jd", body=text, headers=headers)
+        assert r.status_code == expected, r.body
+        frozen_clock.advance(seconds=1)
+    r = client.http.get("/dev/inbox")
+    assert r.status_code == 200, r.body
+    page = r.body.decode()
+    hooks = page[page.index('id="hooks"') :]
+    assert "case.opened · 签名有效" in hooks and "case.opened · 签名无效" in hooks, hooks[:600]

@@ -12,7 +12,7 @@ from chalicelib.domain.workflow import load_workflow
 from chalicelib.services import scheduler
 from tests.integration.helpers import scan
 from tests.integration.test_case_actions import RESPOND, Desk
-from tests.integration.test_request_counts import WRITES, DynamoCalls
+from tests.integration.test_request_counts import WRITES, DynamoCalls, warm_webhook_subscriptions
 
 
 @pytest.fixture
@@ -154,6 +154,7 @@ def test_what_a_fraud_filing_and_a_resolution_cost(desk: Desk):
     one transaction; a resolution writes its record in the transaction that settles it."""
     desk.person()
     desk.person("second")
+    warm_webhook_subscriptions()
     calls = DynamoCalls()
     try:
         ops, sizes, r = calls.measure(

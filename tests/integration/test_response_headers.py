@@ -55,12 +55,15 @@ PERSONAL = {
     ("GET", "/v1/admin/cases.csv"),
     ("POST", "/v1/admin/cases/{case_id}/transitions"),
     ("POST", "/v1/admin/liaison-keys"),
+    ("PUT", "/v1/liaison/webhook"),  # a signing secret, shown once
+    ("POST", "/v1/liaison/webhook/rotate-secret"),
     ("GET", "/dev/sms"),
 }
 # Shapes of personal content in a body: a token or key, a case or dispute id, a masked number.
 PERSONAL_SHAPES = (
     re.compile(r'"token"\s*:'),
     re.compile(r"\brk_K[0-9A-Z]{9}_"),
+    re.compile(r"\bwhsec_[A-Za-z0-9+/=]{20,}"),  # a webhook signing secret
     re.compile(r"\bC[0-9A-HJKMNP-TV-Z]{9}\b"),
     re.compile(r"\bD[0-9A-HJKMNP-TV-Z]{9}\b"),
     re.compile(r"\b1[3-9]\d\*{4}\d{4}\b"),
@@ -229,11 +232,55 @@ def walk_every_route(api: Api) -> Walk:
         token=operator,
         status=204,
     )
+    webhooks_walk(w, operator)
     # Settled: the person erases it.
     w.call(
         (delete, "/v1/disputes/{dispute_id}"), f"/v1/disputes/{dispute_id}", token=token, status=204
     )
     return w
+
+
+def webhooks_walk(w: Walk, operator: str) -> None:
+    """A company's endpoint: set, read, rotated, tested, its log and a resend; the demo
+    receiver takes a delivery signed with the company's secret; an operator lists and
+    disables it; the liaison removes it."""
+    from datetime import UTC, datetime
+
+    from chalicelib.domain import webhooks as rules
+
+    get, post, put, delete = "GET", "POST", "PUT", "DELETE"
+    jd = keys.issue("liaison", "jd", "headers webhooks")["key"]
+    nowhere = {"url": "http://127.0.0.1:9/hooks"}
+    r = w.call((put, "/v1/liaison/webhook"), "/v1/liaison/webhook", nowhere, token=jd, status=201)
+    secret = r.data["secret"]
+    w.call((get, "/v1/liaison/webhook"), "/v1/liaison/webhook", token=jd, status=200)
+    path = "/v1/liaison/webhook/rotate-secret"
+    w.call((post, path), path, token=jd, status=200)
+    r = w.call((post, "/v1/liaison/webhook/test"), "/v1/liaison/webhook/test", token=jd, status=200)
+    delivery = r.data["id"]
+    path = "/v1/liaison/webhook/deliveries"
+    w.call((get, path), path, token=jd, status=200)
+    w.call(
+        (post, "/v1/liaison/webhook/deliveries/{delivery_id}/resend"),
+        f"{path}/{delivery}/resend",
+        token=jd,
+        status=200,
+    )
+    text = rules.body("ping", "msg_headers", "2026-11-27T02:00:00Z", {"company": "jd"})
+    sent = datetime.now(UTC)
+    signed = {
+        "webhook-id": "msg_headers",
+        "webhook-timestamp": str(int(sent.timestamp())),
+        "webhook-signature": rules.signature_header([secret], "msg_headers", sent, text),
+    }
+    r = w.api.call("POST", "/dev/webhooks/jd", raw=text, headers=signed)
+    assert r.status_code == 200 and r.data["verified"], r.body
+    w.seen.setdefault((post, "/dev/webhooks/{company}"), []).append(r)
+    w.call((get, "/dev/webhooks/{company}"), "/dev/webhooks/jd", status=200)
+    w.call((get, "/v1/admin/webhooks"), "/v1/admin/webhooks", token=operator, status=200)
+    path = "/v1/admin/webhooks/{company}/disable"
+    w.call((post, path), "/v1/admin/webhooks/jd/disable", token=operator, status=200)
+    w.call((delete, "/v1/liaison/webhook"), "/v1/liaison/webhook", token=jd, status=204)
 
 
 def assert_always_headers(route: tuple[str, str], r: Any) -> None:

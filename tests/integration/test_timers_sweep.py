@@ -178,7 +178,10 @@ def test_the_sweep_costs_the_same_with_ten_times_more_cases_not_due(frozen_clock
     large = sweep_requests(not_due=200)
     assert large == small
     assert sum(large.values()) / sum(small.values()) == 1.0
-    # Per shard one Query for due timers and one for due SMS; per due case one consistent
-    # read and one transaction. No Scan, nothing per case that is not due.
+    # Per shard one Query for due timers, one for due SMS and one for deadlines coming near
+    # (company webhooks); per due case one consistent read and one transaction; one read of
+    # the webhook subscriptions (cached a minute). No Scan, nothing per case that is not due.
     shards = int(stage_env["RECOUNT_TIMER_SHARDS"])
-    assert small == Counter({"Query": 2 * shards, "GetItem": DUE, "TransactWriteItems": DUE})
+    assert small == Counter(
+        {"Query": 3 * shards, "GetItem": DUE, "TransactWriteItems": DUE, "BatchGetItem": 1}
+    )

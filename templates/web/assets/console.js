@@ -10,7 +10,9 @@
   const PAGE_SIZE = 25;
 
   const $ = (id) => document.getElementById(id);
-  const views = { signin: $("view-signin"), queue: $("view-queue"), case: $("view-case") };
+  const views = {
+    signin: $("view-signin"), queue: $("view-queue"), case: $("view-case"), webhook: $("view-webhook"),
+  };
   const errorBox = $("error");
   const noticeBox = $("notice");
   let cursor = null;
@@ -22,6 +24,7 @@
     views,
     onSignedIn: () => {
       loadDirectoryStatus();
+      if (location.hash === "#webhook") return showWebhook();
       const caseId = caseInAddress();
       return caseId ? openCase(caseId) : showQueue();
     },
@@ -154,11 +157,126 @@
     if (!key()) return;
     resetMessages();
     const caseId = caseInAddress();
-    if (caseId) openCase(caseId);
+    if (location.hash === "#webhook") showWebhook().catch(fail);
+    else if (caseId) openCase(caseId);
     else {
       current = null;
       showQueue().catch(fail);
     }
+  }
+
+  // -- the company's webhook (#webhook) ----------------------------------------------------------
+  async function showWebhook() {
+    if (location.hash !== "#webhook") history.pushState(null, "", "#webhook");
+    current = null;
+    let endpoint = null;
+    try {
+      endpoint = (await api("GET", "/v1/liaison/webhook", { token: key() })).data;
+    } catch (err) {
+      if (err.status !== 404) throw err;
+    }
+    renderWebhook(endpoint, null);
+    await loadDeliveries();
+    R.showView(views, "webhook");
+  }
+
+  function renderWebhook(endpoint, secret) {
+    const box = R.clear($("webhook"));
+    const types = Object.keys(R.LABELS.webhook_event).filter((t) => t !== "ping");
+    const status = !endpoint
+      ? h("p", {}, "尚未开通。填写地址并选择事件后开通，系统会生成签名密钥（只显示一次）。")
+      : endpoint.enabled
+        ? h("p", { class: "ok" }, "已启用" + (endpoint.failing_since ? "；自 " + R.time(endpoint.failing_since) + " 起发送失败" : "") + "。")
+        : h("p", { class: "warning" }, "已停用：" + (endpoint.disabled_reason || "") + "。保存一次即可重新启用。");
+    const form = h("form", { method: "post", novalidate: true, id: "webhook-form" },
+      R.field("webhook-url", "接收地址（https，公网可访问）",
+        h("input", { type: "url", name: "url", required: true, maxlength: "2048", placeholder: "https 地址", value: endpoint ? endpoint.url : "" })),
+      h("fieldset", { class: "events" }, h("legend", {}, "接收的事件"),
+        types.map((t) => h("label", { class: "check" },
+          h("input", { type: "checkbox", name: "events", value: t, checked: !endpoint || endpoint.events.includes(t) }),
+          " " + label("webhook_event", t)))),
+      h("div", { class: "actions" }, h("button", { type: "submit" }, endpoint ? "保存" : "开通")));
+    R.onSubmitOnce(form, async () => {
+      resetMessages();
+      R.clearFieldErrors(form);
+      const url = form.querySelector("[name=url]").value.trim();
+      const events = Array.from(form.querySelectorAll("[name=events]:checked"), (c) => c.value);
+      try {
+        const { data } = await api("PUT", "/v1/liaison/webhook", { token: key(), body: { url, events } });
+        renderWebhook(data, data.secret || null);
+        R.showMessage(noticeBox, data.secret ? "已开通。请立即保存下方的签名密钥。" : "已保存。");
+      } catch (err) {
+        if (err.status === 422) R.markFieldErrors(form, err, (name) => form.querySelector("[name='" + name + "']"));
+        fail(err);
+      }
+    });
+    box.append(status,
+      secret ? h("div", { class: "notice secret" },
+        h("p", {}, h("strong", {}, "签名密钥（只显示这一次，请立即保存到贵企业的密钥库）：")),
+        h("p", {}, h("code", { id: "webhook-secret" }, secret))) : null,
+      form);
+    if (!endpoint) return;
+    const command = (text, run) => {
+      const button = h("button", { type: "button", class: "secondary" }, text);
+      button.addEventListener("click", () => R.busy(button, button, () => run().catch(fail)));
+      return button;
+    };
+    box.append(h("div", { class: "actions webhook-commands" },
+      command("发送测试", async () => {
+        resetMessages();
+        const { data } = await api("POST", "/v1/liaison/webhook/test", { token: key() });
+        await loadDeliveries();
+        R.showMessage(noticeBox, "测试已发送：" + label("webhook_delivery", data.status) +
+          (data.response_status ? "（HTTP " + data.response_status + "，" + data.latency_ms + " 毫秒）" : data.error ? "（" + data.error + "）" : "") + "。");
+      }),
+      command("更换密钥", async () => {
+        resetMessages();
+        const { data } = await api("POST", "/v1/liaison/webhook/rotate-secret", { token: key() });
+        renderWebhook(data, data.secret);
+        R.showMessage(noticeBox, "已生成新密钥；旧密钥在 " + R.time(data.previous_secret_valid_until) + " 前仍同时签名。");
+      }),
+      command("删除", async () => {
+        resetMessages();
+        await api("DELETE", "/v1/liaison/webhook", { token: key() });
+        renderWebhook(null, null);
+        await loadDeliveries();
+        R.showMessage(noticeBox, "已删除，不再发送。");
+      })));
+  }
+
+  async function loadDeliveries() {
+    const { data } = await api("GET", "/v1/liaison/webhook/deliveries", { token: key() });
+    const box = R.clear($("deliveries"));
+    if (!data.items.length) {
+      box.append(h("p", { class: "hint" }, "暂无发送记录。"));
+      return;
+    }
+    const rows = data.items.map((d) => h("tr", { "data-delivery": d.id },
+      h("th", { scope: "row" }, label("webhook_event", d.event), d.case_id ? h("span", { class: "hint" }, " " + d.case_id) : null),
+      h("td", { "data-label": "时间" }, R.timeEl(d.last_attempt_at || d.created_at)),
+      h("td", { "data-label": "状态", class: "delivery-status" }, label("webhook_delivery", d.status)),
+      h("td", { "data-label": "次数", class: "num" }, String(d.attempts)),
+      h("td", { "data-label": "响应", class: "num" }, d.response_status ? String(d.response_status) : (d.error || "—")),
+      h("td", { "data-label": "耗时", class: "num" }, d.latency_ms !== null && d.latency_ms !== undefined ? d.latency_ms + " ms" : "—"),
+      h("td", { "data-label": "操作" }, d.status === "pending" || d.status === "sending" ? "—" : resendButton(d))));
+    box.append(h("div", { class: "queue-table" },
+      R.table("发送记录，最新的在前", ["事件", "时间", "状态", "次数", "响应", "耗时", "操作"], [])));
+    box.querySelector("tbody").append(...rows);
+  }
+
+  function resendButton(d) {
+    const button = h("button", { type: "button", class: "link" }, "重发");
+    button.addEventListener("click", () => R.busy(button, button, async () => {
+      resetMessages();
+      try {
+        const { data } = await api("POST", "/v1/liaison/webhook/deliveries/" + encodeURIComponent(d.id) + "/resend", { token: key() });
+        await loadDeliveries();
+        R.showMessage(noticeBox, "已重发：" + label("webhook_delivery", data.status) + "。");
+      } catch (err) {
+        fail(err);
+      }
+    }));
+    return button;
   }
 
   async function loadCase(caseId) {
@@ -354,6 +472,15 @@
     resetMessages();
     current = null;
     showQueue().catch(fail);
+  });
+  $("webhook-back").addEventListener("click", () => {
+    history.pushState(null, "", location.pathname);
+    resetMessages();
+    showQueue().catch(fail);
+  });
+  $("open-webhook").addEventListener("click", () => {
+    resetMessages();
+    showWebhook().catch(fail);
   });
   window.addEventListener("hashchange", followAddress);
 

@@ -4,7 +4,6 @@
 
 (function () {
   const INTERVAL_MS = 3000;
-  const box = document.getElementById("phones");
   const state = document.getElementById("refresh-state");
   let busy = false;
 
@@ -15,8 +14,11 @@
       const response = await fetch("/dev/inbox", { cache: "no-store", credentials: "omit" });
       if (!response.ok) throw new Error(String(response.status));
       const doc = new DOMParser().parseFromString(await response.text(), "text/html");
-      const fresh = doc.getElementById("phones");
-      if (fresh) box.replaceChildren(...Array.from(fresh.childNodes, (n) => document.importNode(n, true)));
+      for (const id of ["phones", "hooks"]) {
+        const fresh = doc.getElementById(id);
+        const here = document.getElementById(id);
+        if (fresh && here) here.replaceChildren(...Array.from(fresh.childNodes, (n) => document.importNode(n, true)));
+      }
       state.textContent = "每 3 秒自动刷新。";
     } catch (e) {
       state.textContent = "刷新失败，稍后重试。";
