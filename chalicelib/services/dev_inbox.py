@@ -36,7 +36,7 @@ def receive_webhook(
             Webhook(secret).verify(text, headers)
             verified = True
             break
-        except WebhookVerificationError:
+        except (WebhookVerificationError, ValueError):  # ValueError: a malformed signature
             continue
     try:
         event = str(json.loads(text).get("type", ""))

@@ -395,6 +395,16 @@ def test_dev_inbox_shows_what_each_demo_company_s_receiver_took(
         r = client.http.post("/dev/webhooks/jd", body=text, headers=headers)
         assert r.status_code == expected, r.body
         frozen_clock.advance(seconds=1)
+    # Malformed signature headers are refused as forged ones, never a 500.
+    for signature in ("v1,zzz", "nocomma", "v1,"):
+        headers = {
+            "webhook-id": "wh:bad",
+            "webhook-timestamp": str(int(sent.timestamp())),
+            "webhook-signature": signature,
+        }
+        r = client.http.post("/dev/webhooks/jd", body=text, headers=headers)
+        assert (r.status_code, json.loads(r.body)["code"]) == (400, "signature_invalid"), r.body
+        frozen_clock.advance(seconds=1)
     r = client.http.get("/dev/inbox")
     assert r.status_code == 200, r.body
     page = r.body.decode()
