@@ -20,7 +20,7 @@ REQUIREMENTS := $(wildcard requirements*.in requirements*.txt)
 # python3.11 if present, else python3 (checked to be 3.11 before the venv is made).
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 
-.PHONY: help venv .venv test lint fmt run bench clean package conformance lock sms-templates
+.PHONY: help venv .venv test lint fmt run bench clean package conformance lock sms-templates load
 
 help: ## List the targets
 	@echo "recount — make targets:"
@@ -98,6 +98,11 @@ fmt: $(STAMP) ## Apply ruff's fixes and format the code
 
 run: $(STAMP) ## Serve the API and pages on 127.0.0.1:8000 (PORT overrides) with demo data
 	"$(VENV_PY)" scripts/local_run.py
+
+REQUESTS ?= 1000
+CONCURRENCY ?= 32
+load: $(STAMP) ## Load-test the running `make run` stack (REQUESTS, CONCURRENCY; loopback only)
+	"$(VENV_PY)" scripts/load.py --requests "$(REQUESTS)" --concurrency "$(CONCURRENCY)"
 
 PROVIDER ?= aliyun
 sms-templates: $(STAMP) ## Print every SMS template as PROVIDER=aliyun|tencent needs it for approval

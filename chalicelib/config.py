@@ -43,6 +43,8 @@ class Settings:
     # host[:port] in place of the provider's public endpoint: `make run` and the tests point
     # the official SDK at a loopback fake of the provider (plain http in stage local only).
     sms_endpoint: str = ""
+    # How long a process serves its copy of the public scorecard (services/public_scorecard.py).
+    scorecard_cache_seconds: float = 60.0
 
     @property
     def sms_sign_name(self) -> str:
@@ -146,4 +148,5 @@ def settings() -> Settings:
         sms_provider=os.environ.get("RECOUNT_SMS_PROVIDER", "sns") or "sns",
         sms_secret=os.environ.get("RECOUNT_SMS_SECRET", f"recount/{stage}/sms-provider"),
         sms_endpoint=os.environ.get("RECOUNT_SMS_ENDPOINT", ""),
+        scorecard_cache_seconds=float(os.environ.get("RECOUNT_SCORECARD_CACHE_SECONDS", "60")),
     )

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ("bench_sms.py", "bench_sweep.py", "bench_cold_start.py")
+BENCHES = ("bench_sms.py", "bench_sweep.py", "bench_requests.py", "bench_cold_start.py")
 
 
 def main() -> int:

@@ -282,8 +282,13 @@ class RequestCounter:
 
     def hook(self) -> None:
         """Creates (warms) every client, then hooks each one once."""
+        from chalicelib import config
+        from chalicelib.adapters import aws
+
         clients = [m._get_connection().connection.client for m in tables.MODELS]
         clients.append(tables.connection().client)
+        # The statistics table is read and written with boto3's own client (stats_store).
+        clients.append(aws.client("dynamodb", config.settings().region))
         for client in clients:
             events = client.meta.events
             if id(events) not in self._events:

@@ -131,13 +131,14 @@ def emulated_aws(subscribers: list[tuple[str, str, str, str]]) -> Iterator[Any]:
     from chalicelib import config
     from chalicelib.adapters import aws, secrets, tables, webhook_store
     from chalicelib.adapters.registry import registry
-    from chalicelib.services import local_stream_pump
+    from chalicelib.services import local_stream_pump, public_scorecard
 
     with moto.mock_aws():
         tables.reset()
         aws.reset()
         secrets.reset()
         webhook_store.reset()
+        public_scorecard.reset()
         local_stream_pump.reset_pump()
         try:
             settings = config.settings()

@@ -25,6 +25,7 @@ counters do not expire.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -342,3 +343,29 @@ class StreamReader:
                 if not batch:
                     break
         return records
+
+
+# -- the summary: every scope's counters in one item, for reads at the floor ------------------
+SUMMARY_KEY = ("summary", "all")
+
+
+def put_summary(settings: Settings, scopes: Mapping[str, Mapping[str, int]], at: str) -> None:
+    """Every scope's counters, as of `at`, in one item (the scheduler's minute writes it)."""
+    pk, sk = SUMMARY_KEY
+    _ddb(settings).put_item(
+        TableName=_table(settings),
+        Item={
+            "pk": {"S": pk},
+            "sk": {"S": sk},
+            "data": {"S": json.dumps(scopes, sort_keys=True)},
+            "at": {"S": at},
+        },
+    )
+
+
+def get_summary(settings: Settings) -> tuple[dict[str, dict[str, int]], str] | None:
+    """(scope → counters, as of when), or None before the first summary: one GetItem."""
+    item = _ddb(settings).get_item(TableName=_table(settings), Key=_key(*SUMMARY_KEY)).get("Item")
+    if not item or "data" not in item:
+        return None
+    return json.loads(item["data"]["S"]), item.get("at", {}).get("S", "")

@@ -159,6 +159,8 @@ class Case(_Model):
     routed_from = UnicodeAttribute(null=True)
     reopened_from = UnicodeAttribute(null=True)
     near_at = UnicodeAttribute(null=True)  # the company's deadline comes near (webhooks)
+    carrier = UnicodeAttribute(null=True)
+    trail = JSONAttribute(null=True)  # the person's view of the history (records.CaseRecord)
     response = JSONAttribute(null=True)
     answered_in = UnicodeSetAttribute(null=True)  # idempotency records showing this case
     expires_at = TTLAttribute(null=True)

@@ -119,20 +119,22 @@ def update(company: str, **changes: Any) -> Endpoint | None:
 # -- the per-process subscription cache --------------------------------------------------------
 _cache: dict[str, Any] = {"at": None, "endpoints": {}}
 _lock = threading.Lock()
+_fetching = threading.Lock()
 
 
 def subscriptions(companies: Iterable[str]) -> dict[str, Endpoint]:
     """Every company's endpoint as this process last read them (one BatchGetItem at most every
     SUBSCRIPTION_TTL_S): what a transition consults to know whether to queue an event."""
-    now = time.monotonic()
-    with _lock:
-        at = _cache["at"]
-        if at is not None and now - at < SUBSCRIPTION_TTL_S:
-            return dict(_cache["endpoints"])
-    endpoints = {e.company: e for e in get_many(companies)}
-    with _lock:
-        _cache["at"], _cache["endpoints"] = now, endpoints
-    return dict(endpoints)
+    with _fetching:  # one read for a burst of requests arriving at once, not one each
+        now = time.monotonic()
+        with _lock:
+            at = _cache["at"]
+            if at is not None and now - at < SUBSCRIPTION_TTL_S:
+                return dict(_cache["endpoints"])
+        endpoints = {e.company: e for e in get_many(companies)}
+        with _lock:
+            _cache["at"], _cache["endpoints"] = now, endpoints
+        return dict(endpoints)
 
 
 def _forget(company: str) -> None:

@@ -102,6 +102,10 @@ class CaseRecord:
     # When the company's deadline in force comes near (a webhook's case.deadline_near); None
     # once told, or with no deadline in force.
     near_at: str | None = None
+    # The number's carrier (a recycled number's renewal route), and the person's view of the
+    # case's history, carried with the case so a dispute reads in two requests.
+    carrier: str = ""
+    trail: tuple[dict[str, Any], ...] = ()
     response: dict[str, Any] | None = None
     # The idempotency records whose stored answers show this case (erasure removes them).
     answered_in: tuple[str, ...] = ()

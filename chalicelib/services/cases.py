@@ -239,6 +239,7 @@ def take_action(
         new_count=params.new_count,
         expires_at=expires,
     )
+    updated = with_trail(updated, event)
     new_case = None
     company_for_sms = None
     if decision.effect == "open_case_at_target":
@@ -339,6 +340,7 @@ CARRIED_FIELDS = (
     "phone_cipher",
     "phone_masked",
     "phone_region",
+    "carrier",
 )
 
 
@@ -398,7 +400,11 @@ def open_case(
         at=created,
         code=code,
     )
-    return case, event, GuardRecord(f"open#{case.phone_key}#{company}", ref=case_id)
+    return (
+        with_trail(case, event),
+        event,
+        GuardRecord(f"open#{case.phone_key}#{company}", ref=case_id),
+    )
 
 
 def _reroute(
@@ -456,22 +462,39 @@ def messages(actor: Actor, case_id: str) -> dict[str, Any]:
 
 def history(case_id: str, role: str) -> list[dict[str, Any]]:
     """The audit trail for a role: the person never sees internal notes."""
-    out = []
-    for e in case_store.events_of(case_id):
-        item: dict[str, Any] = {
-            "version": e.version,
-            "action": e.action,
-            "actor": e.actor,
-            "from": e.from_state,
-            "to": e.to_state,
-            "at": e.at,
-        }
-        for name in ("code", "message", "statement"):
-            if getattr(e, name):
-                item[name] = getattr(e, name)
-        if e.new_count is not None:
-            item["new_count"] = e.new_count
-        if role != "user" and e.internal_note:
-            item["internal_note"] = e.internal_note
-        out.append(item)
-    return out
+    return [history_entry(e, role) for e in case_store.events_of(case_id)]
+
+
+def history_entry(e: EventRecord, role: str) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "version": e.version,
+        "action": e.action,
+        "actor": e.actor,
+        "from": e.from_state,
+        "to": e.to_state,
+        "at": e.at,
+    }
+    for name in ("code", "message", "statement"):
+        if getattr(e, name):
+            item[name] = getattr(e, name)
+    if e.new_count is not None:
+        item["new_count"] = e.new_count
+    if role != "user" and e.internal_note:
+        item["internal_note"] = e.internal_note
+    return item
+
+
+def person_history(case: CaseRecord) -> list[dict[str, Any]]:
+    """The person's view of a case's history: the trail the case carries (read with it), or
+    the audit events for a case written before it carried one."""
+    if case.trail:
+        return [dict(entry) for entry in case.trail]
+    return history(case.case_id, "user")
+
+
+def with_trail(case: CaseRecord, event: EventRecord) -> CaseRecord:
+    """The case carrying the person's view of its new event too, so a dispute reads its cases'
+    histories with the cases (docs/design.md §12: a dispute in 2 requests)."""
+    if not case.trail and event.version != 1:
+        return case  # written before cases carried a trail: its history stays in the events
+    return replace(case, trail=(*case.trail, history_entry(event, "user")))

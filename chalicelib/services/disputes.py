@@ -18,7 +18,7 @@ from chalicelib.domain.records import CaseRecord, DisputeRecord, OutboxItem
 from chalicelib.domain.webhooks import load_rules as load_webhook_rules
 from chalicelib.domain.workflow import Workflow, load_workflow
 from chalicelib.services import webhooks
-from chalicelib.services.cases import history, open_case, resolved_key
+from chalicelib.services.cases import open_case, person_history, resolved_key
 from chalicelib.services.idempotency import Answer, Claim, in_flight
 from chalicelib.services.views import case_view
 
@@ -100,6 +100,7 @@ def file_dispute(
             phone_cipher=holder["cipher"],
             phone_masked=holder["masked"],
             phone_region=holder.get("region", ""),
+            carrier=str(holder.get("carrier") or ""),
             answered_in=(claim.pk,) if claim is not None else (),
         )
         cases.append(case)
@@ -206,16 +207,14 @@ def _owned_dispute(actor: Actor, dispute_id: str) -> DisputeRecord:
 def get_dispute(actor: Actor, dispute_id: str) -> dict[str, Any]:
     dispute = _owned_dispute(actor, dispute_id)
     workflow, directory, now = load_workflow(), load_directory(), clock.now()
+    # Two requests whatever the number of cases: the dispute, then its cases in one batch,
+    # each carrying its history and the number's carrier (docs/design.md §12).
     records = case_store.get_cases(dispute.case_ids)
-    carrier = ""
-    if any(c.reason == "recycled_number" for c in records):
-        holder = guards.get_live(f"holder#{actor.phone_key}", now, consistent=False)
-        carrier = str((holder.data or {}).get("carrier", "")) if holder else ""
     cases = []
     for case in records:
-        steps = _next_steps(directory, case.company, case.reason, carrier)
+        steps = _next_steps(directory, case.company, case.reason, case.carrier)
         view = case_view(case, workflow, now, "user", steps)
-        view["history"] = history(case.case_id, "user")
+        view["history"] = person_history(case)
         ruling = _ruling(view["history"])
         if ruling is not None:
             view["ruling"] = ruling

@@ -17,7 +17,7 @@ from chalicelib.domain import clock, timers
 from chalicelib.domain.actors import Actor
 from chalicelib.domain.errors import Problem
 from chalicelib.domain.workflow import load_workflow
-from chalicelib.services import delivery_reports, dispatcher, webhooks
+from chalicelib.services import delivery_reports, dispatcher, stats_summary, webhooks
 from chalicelib.services.cases import take_action
 
 log = logging.getLogger("recount.scheduler")
@@ -90,6 +90,7 @@ def tick(settings: Settings) -> dict[str, int]:
     sent = dispatcher.dispatch_due(settings)
     reports = delivery_reports.pull(settings)
     notices = webhooks.notify_near_deadlines(settings)
+    stats_summary.refresh(settings)
     return {
         "timers_fired": sum(f.outcome == "fired" for f in fired),
         "sms_sent": sum(o.status == "sent" for o in sent),

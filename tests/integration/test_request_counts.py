@@ -9,6 +9,7 @@ import json
 from collections import Counter
 
 from chalicelib.adapters import tables
+from chalicelib.services import keys
 from tests.integration.helpers import (
     ACTIVE_ID,
     ACTIVE_PHONE,
@@ -49,8 +50,13 @@ class DynamoCalls:
 
     def hook(self) -> None:
         """(Re-)register on every client: models may have been re-bound to new clients."""
+        from chalicelib import config
+        from chalicelib.adapters import aws
+
         clients = [m._get_connection().connection.client for m in tables.MODELS]
         clients.append(tables.connection().client)
+        # The statistics table is read and written with boto3's own client (stats_store).
+        clients.append(aws.client("dynamodb", config.settings().region))
         for client in clients:
             events = client.meta.events
             if id(events) not in self._hooked:
@@ -175,5 +181,65 @@ def test_sending_a_follow_up_reads_its_case_once_a_receipt_reads_nothing(
         )
         assert outcome.status == "sent"
         assert ops == Counter({"UpdateItem": 3, "PutItem": 1, "GetItem": 1}), ops
+    finally:
+        calls.unhook()
+
+
+def test_reading_a_dispute_costs_two_requests_whatever_the_number_of_cases(client, frozen_clock):
+    """docs/design.md §12: the dispute, then its cases in one batch, each carrying its history
+    and the number's carrier (a recycled number's renewal route needs no holder read)."""
+    api = Api(client, frozen_clock)
+    people = {
+        1: api.sign_in(ACTIVE_PHONE, ACTIVE_ID),
+        3: api.sign_in(SECOND_PHONE, SECOND_ID),
+        8: api.sign_in(UNICOM_PHONE, UNICOM_ID),
+    }
+    warm_webhook_subscriptions()
+    calls = DynamoCalls()
+    try:
+        for n, token in people.items():
+            body = {"items": [item(c, 3, 1, "recycled_number") for c in COMPANIES[:n]]}
+            filed = api.call("POST", "/v1/disputes", body, token=token)
+            assert filed.status_code == 201, filed.body
+            case_id = filed.data["cases"][0]["case_id"]
+            liaison = keys.issue("liaison", COMPANIES[0], "counts")["key"]
+            acted = api.call(
+                "POST",
+                f"/v1/liaison/cases/{case_id}/transitions",
+                {"action": "acknowledge"},
+                token=liaison,
+            )
+            assert acted.status_code == 200, acted.body
+            path = f"/v1/disputes/{filed.data['dispute_id']}"
+            ops, _, read = calls.measure(lambda p=path, t=token: api.call("GET", p, token=t))
+            assert read.status_code == 200 and len(read.data["cases"]) == n
+            assert ops == Counter({"GetItem": 1, "BatchGetItem": 1}), (n, ops)
+            # The history read with the case is the audit trail's, for the person.
+            first = read.data["cases"][0]
+            assert [e["action"] for e in first["history"]] == ["file", "acknowledge"]
+            assert first["next_steps"]["number_renewal_first"], first["next_steps"]
+    finally:
+        calls.unhook()
+
+
+def test_the_public_scorecard_costs_one_request_then_none_for_a_minute(client, world):
+    """A flood of scorecard requests costs one GetItem (the minute's summary) per process per
+    CACHE_SECONDS; the scheduler's minute writes the summary with a fixed cost."""
+    from chalicelib.services import public_scorecard, scheduler
+
+    scheduler.tick(world)  # writes the summary
+    calls = DynamoCalls()
+    try:
+        ops, _, first = calls.measure(lambda: client.http.get("/v1/scorecard"))
+        assert first.status_code == 200
+        assert ops == Counter({"GetItem": 1}), ops
+        for _ in range(20):
+            ops, _, again = calls.measure(lambda: client.http.get("/v1/scorecard"))
+            assert ops == Counter() and again.body == first.body, ops
+        cache = next(v for k, v in again.headers.items() if k.lower() == "cache-control")
+        assert cache.startswith("public, max-age=") and int(cache.rsplit("=", 1)[1]) >= 60
+        public_scorecard.reset()  # a minute later, or another container
+        ops, _, _ = calls.measure(lambda: client.http.get("/v1/scorecard"))
+        assert ops == Counter({"GetItem": 1}), ops
     finally:
         calls.unhook()

@@ -22,7 +22,7 @@ from chalicelib.adapters.tables import Case
 from chalicelib.domain import clock
 from chalicelib.domain.actors import Actor
 from chalicelib.domain.records import CaseRecord
-from chalicelib.services import scheduler
+from chalicelib.services import scheduler, stats_summary
 from chalicelib.services.cases import take_action
 from tests.conftest import START
 from tests.integration.helpers import scan
@@ -180,8 +180,16 @@ def test_the_sweep_costs_the_same_with_ten_times_more_cases_not_due(frozen_clock
     assert sum(large.values()) / sum(small.values()) == 1.0
     # Per shard one Query for due timers, one for due SMS and one for deadlines coming near
     # (company webhooks); per due case one consistent read and one transaction; one read of
-    # the webhook subscriptions (cached a minute). No Scan, nothing per case that is not due.
+    # the webhook subscriptions (cached a minute); the statistics summary: one Query per
+    # scope and one PutItem. No Scan, nothing per case that is not due.
     shards = int(stage_env["RECOUNT_TIMER_SHARDS"])
+    scopes = len(stats_summary.scopes())
     assert small == Counter(
-        {"Query": 3 * shards, "GetItem": DUE, "TransactWriteItems": DUE, "BatchGetItem": 1}
+        {
+            "Query": 3 * shards + scopes,
+            "GetItem": DUE,
+            "TransactWriteItems": DUE,
+            "BatchGetItem": 1,
+            "PutItem": 1,
+        }
     )
