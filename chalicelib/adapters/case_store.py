@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -91,7 +92,10 @@ def file_dispute(
     """Writes a whole filing in ONE TransactWriteItems; returns the conflict that cancelled it.
     `taken_up`: the `resolved#` records of the resolved cases this filing reopens (used once)."""
     try:
-        with TransactWrite(connection=tables.connection()) as raw:
+        # The token makes a retry of this very request (botocore's, after a timeout whose
+        # write had landed) succeed instead of failing every condition it set itself.
+        token = f"file:{dispute.dispute_id}"
+        with TransactWrite(connection=tables.connection(), client_request_token=token) as raw:
             tx = _Transaction(raw)
             for pk in taken_up:
                 tx.delete(Guard(pk))
@@ -114,9 +118,21 @@ def file_dispute(
     except TransactWriteError as exc:
         conflict = tx.cause(exc)
         if conflict is None:
+            if _filed_already(dispute):
+                return None  # our own first attempt landed (an engine that ignores the token)
             raise
         return conflict
     return None
+
+
+def _filed_already(dispute: DisputeRecord) -> bool:
+    """Whether this filing's dispute is stored: its id is random, so only this request wrote
+    it (a retry after a timeout meets its own first attempt's items)."""
+    try:
+        stored = Dispute.get(dispute.dispute_id, consistent_read=True)
+    except Dispute.DoesNotExist:
+        return False
+    return stored.phone_key == dispute.phone_key and stored.created_at == dispute.created_at
 
 
 # -- reads: an item past its expires_at is absent ---------------------------------------------
@@ -194,7 +210,10 @@ def apply_transition(
     guesses = [True, False] * COUNT_OFF_TRIES if counts_off else [False]
     for attempt, last in enumerate(guesses):
         try:
-            with TransactWrite(connection=tables.connection()) as raw:
+            # Unique to this attempt (a rival's transition to the same version must not share
+            # it), and the same on botocore's retries of it.
+            token = uuid.uuid4().hex
+            with TransactWrite(connection=tables.connection(), client_request_token=token) as raw:
                 tx = _Transaction(raw)
                 _transition_writes(tx, case, expected_version, expected_state, event, outbox)
                 if release_lock:

@@ -161,6 +161,7 @@ class Case(_Model):
     near_at = UnicodeAttribute(null=True)  # the company's deadline comes near (webhooks)
     carrier = UnicodeAttribute(null=True)
     trail = JSONAttribute(null=True)  # the person's view of the history (records.CaseRecord)
+    write_id = UnicodeAttribute(null=True)  # which request wrote this version
     response = JSONAttribute(null=True)
     answered_in = UnicodeSetAttribute(null=True)  # idempotency records showing this case
     expires_at = TTLAttribute(null=True)

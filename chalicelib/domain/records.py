@@ -106,6 +106,9 @@ class CaseRecord:
     # case's history, carried with the case so a dispute reads in two requests.
     carrier: str = ""
     trail: tuple[dict[str, Any], ...] = ()
+    # Which request wrote this version (random): a request that meets a version its own lost
+    # attempt wrote knows it by this, and a rival's identical change stays a rival's.
+    write_id: str | None = None
     response: dict[str, Any] | None = None
     # The idempotency records whose stored answers show this case (erasure removes them).
     answered_in: tuple[str, ...] = ()

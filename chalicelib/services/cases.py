@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -222,6 +223,7 @@ def take_action(
         response=response,
         answered_in=remember_answer(case.answered_in, answered_in),
         expires_at=expires,
+        write_id=uuid.uuid4().hex,
     )
     updated = replace(updated, near_at=webhooks.near_at(case, updated.due_at, updated.action_on))
     event = audit_event(
@@ -294,6 +296,10 @@ def take_action(
             extra={"company": conflict.company},
         )
     current = case_store.get_case(case.case_id)
+    if current is not None and current.write_id == updated.write_id:
+        # Our own write landed before a timeout and the client's retry met it (an engine
+        # that ignores the request token): the change is made, once.
+        return current
     raise Problem(
         412,
         "precondition_failed",

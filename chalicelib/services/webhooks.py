@@ -27,6 +27,7 @@ from chalicelib.domain.errors import Problem, not_found
 from chalicelib.domain.records import CaseRecord, OutboxItem
 from chalicelib.domain.webhooks import PING, load_rules
 from chalicelib.domain.workflow import load_workflow
+from chalicelib.services.views import case_view
 
 log = logging.getLogger("recount.webhooks")
 
@@ -46,8 +47,6 @@ def event_items(
     wanted = [e for e in events if endpoint is not None and endpoint.takes(e)]
     if not wanted:
         return []
-    from chalicelib.services.views import case_view
-
     data = case_view(case, load_workflow(), now, "liaison")  # as the liaison API shows it
     return [
         _item(
