@@ -6,7 +6,7 @@ read here treats an item past its `expires_at` as absent.
 
 from __future__ import annotations
 
-import hashlib
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -88,12 +88,17 @@ def issue_code(
     """Writes a new code record — only if the last one was issued before `last_before_iso` —
     and counts it against the day's cap, in ONE transaction: parallel requests get one code.
     Returns None when written, else the rule that refused it: "too_soon" or "daily_limit"."""
-    code = Guard(pk, digest=digest, at=at_iso, until=until_iso, count=0, expires_at=until)
+    # This request's own mark: the token with which DynamoDB answers botocore's retry of it
+    # (after a lost answer) as it answered the first attempt, and how the record shows it was
+    # ours where an engine ignores tokens. Random: no other request, for this number or any
+    # other, ever shares it.
+    nonce = uuid.uuid4().hex
+    code = Guard(
+        pk, ref=nonce, digest=digest, at=at_iso, until=until_iso, count=0, expires_at=until
+    )
     day = Guard(day_pk)
     try:
-        # The token: a retry of this very request after a lost answer is answered as it was.
-        token = hashlib.sha256(f"{pk}|{digest}|{at_iso}".encode()).hexdigest()[:36]
-        with TransactWrite(connection=tables.connection(), client_request_token=token) as tx:
+        with TransactWrite(connection=tables.connection(), client_request_token=nonce) as tx:
             tx.save(code, condition=Guard.pk.does_not_exist() | (Guard.at < last_before_iso))
             tx.update(
                 day,
@@ -105,7 +110,7 @@ def issue_code(
         reasons = [r.code if r else None for r in exc.cancellation_reasons or []]
         if reasons[:1] == ["ConditionalCheckFailed"]:
             stored = get_live(pk, datetime.fromisoformat(at_iso.replace("Z", "+00:00")))
-            if stored is not None and stored.digest == digest and stored.at == at_iso:
+            if stored is not None and stored.ref == nonce:
                 return None  # our own write landed first (an engine that ignores the token)
             return "too_soon"
         if reasons[1:2] == ["ConditionalCheckFailed"]:
