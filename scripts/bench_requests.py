@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from chalicelib.adapters.case_store import LIST_SHARDS  # noqa: E402
+
 # The floors: (requests, why). Reads and writes each count one per request.
 FLOORS: dict[tuple[str, str], tuple[int, str]] = {
     ("POST", "/v1/disputes"): (
@@ -33,6 +35,9 @@ FLOORS: dict[tuple[str, str], tuple[int, str]] = {
     ("POST", "/v1/liaison/cases/{case_id}/transitions"): (2, "the case, one transaction"),
     ("GET", "/v1/admin/cases/{case_id}"): (2, "the case, its history"),
     ("POST", "/v1/admin/cases/{case_id}/transitions"): (2, "the case, one transaction"),
+    ("GET", "/v1/liaison/cases"): (LIST_SHARDS, "one Query per shard of the company's queue"),
+    ("GET", "/v1/admin/cases"): (LIST_SHARDS, "one Query per shard of the state's cases"),
+    ("GET", "/v1/admin/stats"): (1, "the statistics summary"),
     ("GET", "/v1/scorecard"): (1, "the statistics summary, then none for 60 s"),
     ("GET", "/v1/directory"): (0, "the directory ships with the code"),
     ("GET", "/v1/healthz"): (0, "answers without AWS"),

@@ -42,7 +42,7 @@ if str(ROOT) not in sys.path:  # run as a script: make chalicelib importable
 import moto  # noqa: E402  (before any boto3 client exists)
 
 from chalicelib import config  # noqa: E402
-from chalicelib.adapters import aws, kms, tables  # noqa: E402
+from chalicelib.adapters import aws, case_store, kms, tables  # noqa: E402
 from chalicelib.adapters.tables import Case, Dispute, Event  # noqa: E402
 from chalicelib.config import Settings  # noqa: E402
 from chalicelib.domain import clock, identity, timers  # noqa: E402
@@ -176,6 +176,7 @@ def seed_cases(
                     timers=armed,
                     next_due_at=next_due,
                     timer_shard=timers.shard_for(cid, settings.timer_shards),
+                    **case_store.list_keys(cid, company, state.name),
                 )
                 cases.save(case)
                 disputes.save(

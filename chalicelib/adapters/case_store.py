@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import uuid
 from collections.abc import Iterable
@@ -17,7 +19,8 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.adapters import faults, outbox_store, tables
 from chalicelib.adapters.mapping import to_model, to_record
 from chalicelib.adapters.tables import Case, Dispute, Event, Guard, OutboxMessage, Stat
-from chalicelib.domain import clock
+from chalicelib.domain import clock, timers
+from chalicelib.domain.errors import Problem
 from chalicelib.domain.records import (
     CaseRecord,
     DisputeRecord,
@@ -33,7 +36,26 @@ EXPIRY_BATCH = 100
 # Rounds of (last, not last) a settling transition tries while sibling cases settle meanwhile.
 COUNT_OFF_TRIES = 4
 
+# The list indexes (a company's queue, the cases in a state) spread each key over this many
+# partitions, `<key>#<n>` by case id, so one company's or one state's peak is no hot key
+# (docs/scale.md); a page reads every shard and merges them. Changing it re-keys every case.
+LIST_SHARDS = 4
+
 log = logging.getLogger("recount.case_store")
+
+
+def list_keys(case_id: str, company: str, state: str) -> dict[str, str]:
+    """A case's keys in the list indexes: its company's queue and its state's cases."""
+    shard = timers.shard_for(case_id, LIST_SHARDS)
+    return {"queue_key": f"{company}#{shard}", "state_key": f"{state}#{shard}"}
+
+
+def _case_model(case: CaseRecord) -> Case:
+    """The stored case, with its list-index keys derived from what it is."""
+    item = to_model(Case, case)
+    for name, value in list_keys(case.case_id, case.company, case.state).items():
+        setattr(item, name, value)
+    return item
 
 
 @dataclass(frozen=True)
@@ -101,7 +123,7 @@ def file_dispute(
                 tx.delete(Guard(pk))
             tx.save(to_model(Dispute, dispute), Dispute.dispute_id.does_not_exist())
             for case in cases:
-                tx.save(to_model(Case, case), Case.case_id.does_not_exist())
+                tx.save(_case_model(case), Case.case_id.does_not_exist())
             for company, lock in open_locks.items():
                 tx.save(to_model(Guard, lock), Guard.pk.does_not_exist(), Conflict("open", company))
             for event in events:
@@ -250,7 +272,7 @@ def _transition_writes(
 ) -> None:
     stale = Conflict("stale")
     tx.save(
-        to_model(Case, case),
+        _case_model(case),
         (Case.version == expected_version) & (Case.state == expected_state),
         stale,
     )
@@ -282,7 +304,7 @@ def _open_rerouted(
 ) -> None:
     """The case opened at the right company: the dispute's count of open cases is unchanged
     (the misrouted one settled), its list of cases grows."""
-    tx.save(to_model(Case, target), Case.case_id.does_not_exist())
+    tx.save(_case_model(target), Case.case_id.does_not_exist())
     tx.save(to_model(Event, target_event), Event.case_id.does_not_exist())
     tx.save(to_model(Guard, lock), Guard.pk.does_not_exist(), Conflict("open", target.company))
     tx.update(
@@ -309,27 +331,58 @@ def _expire_older_events(case_id: str, below: int, expires: datetime) -> None:
         log.warning("event_expiry_incomplete", extra={"case_id": case_id, "below": below})
 
 
-def _page(results, limit: int) -> tuple[list[CaseRecord], dict | None]:
-    items = [to_record(CaseRecord, c) for c in results]
-    return items, (results.last_evaluated_key if len(items) >= limit else None)
-
-
 def _newest_page(
-    index, key: str, clauses: list, limit: int, start: dict | None
+    index, key: str, order: str, clauses: list, limit: int, start: dict | None
 ) -> tuple[list[CaseRecord], dict | None]:
-    """One page of an index partition, newest first, with the given filters all applied."""
+    """One page of `key`'s items, newest first by `order`, the filters applied, read as if the
+    shards were one partition: each shard gives at most `limit` items from where the cursor
+    left it, and the page is the newest `limit` of their merge, so no shard's item is skipped.
+    The cursor holds each unfinished shard's own position (None: not read yet)."""
     condition = _unexpired(Case)
     for clause in clauses:
         if clause is not None:
             condition = condition & clause
-    results = index.query(
-        key,
-        filter_condition=condition,
-        scan_index_forward=False,
-        limit=limit,
-        last_evaluated_key=start,
+    shards = [str(n) for n in range(LIST_SHARDS)]
+    positions = dict.fromkeys(shards) if start is None else start
+    if not set(positions) <= set(shards) or not all(
+        p is None or isinstance(p, dict) for p in positions.values()
+    ):
+        raise Problem(400, "invalid_cursor", "Invalid cursor", "The cursor is from another version")
+    runs = []
+    for shard in sorted(positions, key=int):
+        results = index.query(
+            f"{key}#{shard}",
+            filter_condition=condition,
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=positions[shard],
+        )
+        runs.append((shard, list(results), results.last_evaluated_key))
+    # heapq.merge keeps each shard's own order (ties go to the lower shard): a page always
+    # takes a prefix of each shard's items, which is what makes the positions below right.
+    merged = heapq.merge(
+        *([(getattr(item, order), shard, item) for item in items] for shard, items, _ in runs),
+        key=lambda entry: entry[0],
+        reverse=True,
     )
-    return _page(results, limit)
+    page = list(itertools.islice(merged, limit))
+    taken: dict[str, list[Case]] = {}
+    for _, shard, item in page:
+        taken.setdefault(shard, []).append(item)
+    following: dict[str, dict | None] = {}
+    for shard, items, last_key in runs:
+        used = taken.get(shard, [])
+        if len(used) < len(items):  # this shard's turn comes again from its last item shown
+            following[shard] = _index_key(index, used[-1], order) if used else positions[shard]
+        elif last_key is not None:
+            following[shard] = last_key
+    return [to_record(CaseRecord, item) for _, _, item in page], following or None
+
+
+def _index_key(index, item: Case, order: str) -> dict:
+    """The key DynamoDB hands back after `item` in `index`: the table's key and the index's."""
+    names = ("case_id", index._hash_key_attribute().attr_name, order)
+    return {name: {"S": getattr(item, name)} for name in names}
 
 
 def company_queue(
@@ -347,7 +400,7 @@ def company_queue(
         Case.action_on == action_on if action_on else None,
         Case.due_at <= overdue_at if overdue_at else None,
     ]
-    return _newest_page(Case.company_queue, company, clauses, limit, start)
+    return _newest_page(Case.company_queue, company, "created_at", clauses, limit, start)
 
 
 def cases_in_state(
@@ -363,7 +416,7 @@ def cases_in_state(
         Case.company == company if company else None,
         Case.due_at <= overdue_at if overdue_at else None,
     ]
-    return _newest_page(Case.by_state, state, clauses, limit, start)
+    return _newest_page(Case.by_state, state, "updated_at", clauses, limit, start)
 
 
 def erase_dispute(

@@ -99,22 +99,26 @@ class NearDeadlines(GlobalSecondaryIndex):
 
 
 class CompanyQueue(GlobalSecondaryIndex):
+    """A liaison's queue, newest first: write-sharded `<company>#<n>` (case_store.LIST_SHARDS)
+    so that one company's peak spreads over several partitions (docs/scale.md)."""
+
     class Meta:
         index_name = "company_queue"
         projection = AllProjection()
 
-    company = UnicodeAttribute(hash_key=True)
+    queue_key = UnicodeAttribute(hash_key=True)
     created_at = UnicodeAttribute(range_key=True)
 
 
 class CasesByState(GlobalSecondaryIndex):
-    """Operators' view across companies: escalated work first of all."""
+    """Operators' view across companies (escalated work first of all), sharded
+    `<state>#<n>` like the queue."""
 
     class Meta:
         index_name = "by_state"
         projection = AllProjection()
 
-    state = UnicodeAttribute(hash_key=True)
+    state_key = UnicodeAttribute(hash_key=True)
     updated_at = UnicodeAttribute(range_key=True)
 
 
@@ -165,6 +169,9 @@ class Case(_Model):
     response = JSONAttribute(null=True)
     answered_in = UnicodeSetAttribute(null=True)  # idempotency records showing this case
     expires_at = TTLAttribute(null=True)
+    # The list indexes' write-sharded keys, `<company>#<n>` and `<state>#<n>` (case_store)
+    queue_key = UnicodeAttribute()
+    state_key = UnicodeAttribute()
     company_queue = CompanyQueue()
     near_deadlines = NearDeadlines()
     by_state = CasesByState()

@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.config import Settings
 from chalicelib.domain import clock, insight
-from chalicelib.services import company_figures
+from chalicelib.services import company_figures, stats_summary
 
 _copy: dict[str, Any] = {}
 _lock = threading.Lock()
@@ -37,8 +37,10 @@ def reset() -> None:
 
 
 def _build(settings: Settings) -> dict[str, Any]:
+    counted, as_of = stats_summary.read(settings)
     return {
         "generated_at": clock.iso(clock.now()),
+        "as_of": as_of,
         "min_cases": insight.MIN_PUBLIC_CASES,
         "companies": [
             {
@@ -48,6 +50,6 @@ def _build(settings: Settings) -> dict[str, Any]:
                 "name_en": entry.name_en,
                 "figures": insight.scorecard_figures(figures),
             }
-            for entry, figures, _ in company_figures.read(settings, summary=True)
+            for entry, figures, _ in company_figures.read(counted)
         ],
     }

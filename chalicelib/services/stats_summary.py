@@ -31,11 +31,13 @@ def refresh(settings: Settings) -> None:
     )
 
 
-def read(settings: Settings) -> dict[str, dict[str, int]]:
-    """Every scope's counters: the summary if it is recent, else read live."""
+def read(settings: Settings) -> tuple[dict[str, dict[str, int]], str]:
+    """Every scope's counters and the time they were counted: the summary if it is recent
+    (one request), else read live (one Query per scope) as of now."""
     summary = stats_store.get_summary(settings)
     if summary is not None:
         data, at = summary
         if at and clock.now() - clock.parse_iso(at) <= MAX_AGE and set(scopes()) <= set(data):
-            return data
-    return {scope: stats_store.figures(settings, scope) for scope in scopes()}
+            return data, at
+    live = {scope: stats_store.figures(settings, scope) for scope in scopes()}
+    return live, clock.iso(clock.now())

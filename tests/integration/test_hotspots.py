@@ -30,6 +30,7 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer
 
 from app import app
+from chalicelib.adapters import case_store
 from chalicelib.adapters.tables import Case
 from chalicelib.domain import clock
 from chalicelib.domain.workdays import SHANGHAI
@@ -114,6 +115,7 @@ def cluster() -> list[dict]:
 def save_cluster_cases() -> None:
     """The cases behind the cluster (all but the last: the person erased it since)."""
     for i, case_id in enumerate(CLUSTER_IDS[:-1]):
+        state = "acknowledged" if i % 2 else "submitted"
         Case(
             case_id,
             dispute_id=f"DRING{i:05d}",
@@ -123,7 +125,7 @@ def save_cluster_cases() -> None:
             reason="fraud_suspected",
             reported_count=3,
             expected_count=0,
-            state="acknowledged" if i % 2 else "submitted",
+            state=state,
             action_on="company",
             version=1,
             phone_key=f"hmac-{i}",
@@ -132,6 +134,7 @@ def save_cluster_cases() -> None:
             phone_region="广东省深圳市",
             created_at="2026-11-27T01:00:00Z",
             updated_at="2026-11-27T01:00:00Z",
+            **case_store.list_keys(case_id, "jd", state),
         ).save()
 
 

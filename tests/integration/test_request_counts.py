@@ -243,3 +243,29 @@ def test_the_public_scorecard_costs_one_request_then_none_for_a_minute(client, w
         assert ops == Counter({"GetItem": 1}), ops
     finally:
         calls.unhook()
+
+
+def test_the_operators_statistics_cost_one_request_and_say_as_of_when(client, frozen_clock, world):
+    """From the minute's summary: one GetItem, `as_of` its time. With no recent summary (the
+    scheduler stopped), live: one Query per scope, as of now."""
+    from chalicelib.domain import clock
+    from chalicelib.services import scheduler, stats_summary
+
+    operator = keys.issue("operator", None, "counts")["key"]
+    api = Api(client, frozen_clock)
+    scheduler.tick(world)  # writes the summary
+    counted_at = clock.iso(clock.now())
+    frozen_clock.advance(seconds=50)
+    calls = DynamoCalls()
+    try:
+        ops, _, r = calls.measure(lambda: api.call("GET", "/v1/admin/stats", token=operator))
+        assert r.status_code == 200, r.body
+        assert ops["GetItem"] == 2 and ops["Query"] == 0, ops  # the key, the summary
+        assert r.data["as_of"] == counted_at != r.data["generated_at"]
+
+        frozen_clock.advance(minutes=5)  # no tick since: the summary is too old to trust
+        ops, _, r = calls.measure(lambda: api.call("GET", "/v1/admin/stats", token=operator))
+        assert ops["Query"] == len(stats_summary.scopes()), ops
+        assert r.data["as_of"] == r.data["generated_at"]
+    finally:
+        calls.unhook()

@@ -179,7 +179,7 @@
 
   function renderStats(stats) {
     $("stats-note").textContent =
-      "统计生成于 " + R.time(stats.generated_at) + "，由每条处理记录累加而来（含已结案案件）。" +
+      "统计截至 " + R.time(stats.as_of || stats.generated_at) + "（每分钟汇总一次），由每条处理记录累加而来（含已结案案件）。" +
       "比率下方为“符合件数/计入件数”，“—”表示还没有可计算的案件。" +
       "公开的企业成绩单只公布有 10 件以上案件支撑的数据，本页显示全部。";
     renderStale(stats.stale_directory);
@@ -213,7 +213,7 @@
     lastStats = stats;
     const companies = stats.companies.filter((c) => c.acknowledgement.total || c.response.total);
     $("ontime-note").textContent =
-      "统计数据已加载（生成于 " + R.time(stats.generated_at) + "）。受理：首次回应在受理期限内；" +
+      "统计数据已加载（截至 " + R.time(stats.as_of || stats.generated_at) + "）。受理：首次回应在受理期限内；" +
       "答复：首次答复在答复期限内、且未因超时被升级督办。低于 80% 的用红色标出。";
     const box = R.clear($("ontime"));
     box.className = "chart";

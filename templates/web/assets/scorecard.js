@@ -58,7 +58,7 @@
       else box.append(h("p", {}, "暂无数据。"));
       box.removeAttribute("aria-busy");
     }
-    $("generated").textContent = "数据生成于 " + R.time(data.generated_at) + "（北京时间），可能有几分钟延迟。";
+    $("generated").textContent = "数据截至 " + R.time(data.as_of || data.generated_at) + "（北京时间），每分钟汇总一次。";
   }
 
   (async () => {
