@@ -5,7 +5,8 @@
 2. creates the tables, the KMS key and its alias, seeds the demo subscribers and issues demo
    operator and liaison keys, and writes them to .local/demo.json;
 3. serves the API and pages with `chalice local --stage local` on 127.0.0.1 (PORT, default
-   8000), with a listen backlog that takes bursts;
+   8000), with a listen backlog that takes bursts, and a wrong path or method answered as the
+   deployed API Gateway answers it (404 `route_not_found`, 405 `method_not_allowed`);
 4. pumps the scheduler and the outbox dispatcher every few seconds (see `pump_once`).
 
 SMS_PROVIDER=aliyun make run (or tencent) sends every SMS through that provider's official SDK
@@ -237,7 +238,8 @@ def moto_command(port: int) -> list[str]:
 
 
 def api_command(port: int) -> list[str]:
-    """`chalice local` for this stage, with a listen backlog that takes a burst."""
+    """`chalice local` for this stage, with a listen backlog that takes a burst, answering
+    what API Gateway answers itself as the deployed API does (scripts/local_servers.py)."""
     return [
         sys.executable,
         str(LOCAL_SERVERS),
@@ -253,6 +255,12 @@ def api_command(port: int) -> list[str]:
     ]
 
 
+def shown(path: Path) -> str:
+    """A path as a message names it: from the checkout's root when it is inside it (the tests
+    keep their stacks' logs in a scratch folder)."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 @dataclass
 class Child:
     name: str
@@ -265,7 +273,7 @@ class Child:
     def describe_exit(self) -> str:
         rc = self.process.returncode
         how = f"was killed by signal {-rc}" if rc is not None and rc < 0 else f"exited with {rc}"
-        where = f"; see {self.log_file.relative_to(ROOT)}" if self.log_file else ""
+        where = f"; see {shown(self.log_file)}" if self.log_file else ""
         return f"{self.name} {how}{where}"
 
 
@@ -611,7 +619,7 @@ def run() -> int:
         for child in children:
             tail = _read_tail(child.log_file) if not child.running() else ""
             if tail:
-                log.error("last lines of %s:\n%s", child.log_file.relative_to(ROOT), tail)
+                log.error("last lines of %s:\n%s", shown(child.log_file), tail)
         return 1
     finally:
         # No second Ctrl-C may cut the clean-up short; it is bounded by STOP_TIMEOUT_S anyway.

@@ -444,11 +444,20 @@ def gateway_problem_template(status: int | None, code: str, title: str, detail: 
 
 
 def gateway_responses() -> dict[str, Any]:
-    """Merged into Chalice's RestAPI: SAM adds them to the API definition it deploys."""
+    """Merged into Chalice's RestAPI: SAM adds them to the API definition it deploys. They carry
+    the headers every answer of the app carries (chalicelib/api/http.py), a problem never
+    cached."""
+    from chalicelib.api.http import ALWAYS_HEADERS, DEFAULT_CACHE_CONTROL
+
+    headers = {
+        "Content-Type": "application/problem+json",
+        **ALWAYS_HEADERS,
+        "Cache-Control": DEFAULT_CACHE_CONTROL,
+    }
     responses = {}
     for kind, (status, code, title, detail) in GATEWAY_PROBLEMS.items():
         response: dict[str, Any] = {
-            "ResponseParameters": {"Headers": {"Content-Type": "'application/problem+json'"}},
+            "ResponseParameters": {"Headers": {k: f"'{v}'" for k, v in headers.items()}},
             "ResponseTemplates": {
                 "application/json": gateway_problem_template(status, code, title, detail)
             },

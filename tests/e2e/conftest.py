@@ -19,14 +19,15 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -44,7 +45,15 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 WIDTHS = (375, 1280)
+# True once the window is `width` wide and every chart has been drawn for its box's width.
+CHARTS_AT_WIDTH = """width => window.innerWidth === width && Array.from(
+    document.querySelectorAll(".chart > svg[width]"),
+    svg => Number(svg.getAttribute("width")) ===
+        Math.max(300, Math.min(760, svg.parentElement.clientWidth || 640)),
+).every(Boolean)"""
 SKIP_ENV = "RECOUNT_SKIP_E2E"
+POLL_S = 0.25  # between two looks at a state a test waits for through the API
+T = TypeVar("T")
 
 
 # -- system packages -----------------------------------------------------------------------------
@@ -131,6 +140,37 @@ class Stack:
     def phone(self, status: str = "active") -> tuple[str, str]:
         s = next(s for s in self.demo["subscribers"] if s["status"] == status)
         return s["phone"], s["id_last6"]
+
+
+def wait_until(probe: Callable[[], T | None], what: str, timeout: float = 120) -> T:
+    """Asks `probe` until it returns something (not None): the state a test waits for. The
+    timeout only bounds a failure; nothing is measured."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while True:
+        try:
+            found = probe()
+        except AssertionError as exc:  # a probe may say why it is not there yet
+            found, last = None, exc
+        if found is not None:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not reached within {timeout:.0f} s ({last})")
+        time.sleep(POLL_S)
+
+
+def answered(page: Any, sent: list[Any], path_part: str, method: str = "POST") -> list[Any]:
+    """The requests in `sent` (the page's, as Playwright saw them) to a URL containing
+    `path_part`, once the page is done with them: no button is busy any more (common.js `busy`
+    holds one while its request runs) and each has its answer. A second click's request leaves
+    with the click, before the first answer is shown: waiting for answers, not for time."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("button[aria-busy='true']")).to_have_count(0)
+    requests = [r for r in sent if r.method == method and path_part in r.url]
+    for request in requests:
+        request.response()  # waits for the answer (None if the request failed)
+    return requests
 
 
 @contextmanager
@@ -254,13 +294,19 @@ class Tab:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         paths = []
         for width in WIDTHS:
-            self.page.set_viewport_size({"width": width, "height": 900})
-            self.page.wait_for_timeout(300)  # pages that redraw on resize (the chart) settle
+            self.resize(width)
             path = SCREENSHOTS / f"{name}-{width}.png"
             self.page.screenshot(path=str(path), full_page=True)
             paths.append(path)
-        self.page.set_viewport_size({"width": self.width, "height": 900})
+        self.resize(self.width)
         return paths
+
+    def resize(self, width: int) -> None:
+        """The viewport at `width`, once the page has laid itself out for it: the window has
+        that width, and every chart is drawn at its box's width (the dashboard redraws its
+        chart after a resize: dashboard.js renderOnTime, clamped to 300–760 px)."""
+        self.page.set_viewport_size({"width": width, "height": 900})
+        self.page.wait_for_function(CHARTS_AT_WIDTH, arg=width)
 
     def no_horizontal_scroll(self) -> None:
         """Usable at 375 px: the page itself never scrolls sideways (tables scroll inside)."""

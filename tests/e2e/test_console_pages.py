@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, answered
 from tests.e2e.test_person_pages import api_session, enrol, item
 
 
@@ -73,10 +73,9 @@ def test_the_console_case_has_its_own_address_and_the_queue_fits_a_phone(stack: 
     # A double click on 受理案件: one request, one result, no false error.
     page.get_by_role("button", name="受理案件").dblclick()
     expect(page.get_by_role("status")).to_contain_text("已完成：企业受理")
-    page.wait_for_timeout(800)
-    expect(page.locator("#error")).to_be_hidden()
-    actions = [r for r in sent if r.method == "POST" and "/transitions" in r.url]
+    actions = answered(page, sent, "/transitions")
     assert len(actions) == 1, [r.url for r in actions]
+    expect(page.locator("#error")).to_be_hidden()
     assert actions[0].headers.get("idempotency-key")
 
     page.get_by_role("button", name="← 返回队列").click()

@@ -442,6 +442,10 @@ def test_api_gateways_own_errors_are_problem_json_too(stage):
     for kind, response in responses.items():
         headers = response["ResponseParameters"]["Headers"]
         assert headers["Content-Type"] == "'application/problem+json'", kind
+        # As on every answer of the app's (and of make run's stand-in for the gateway).
+        assert headers["X-Content-Type-Options"] == "'nosniff'", kind
+        assert headers["Referrer-Policy"] == "'no-referrer'", kind
+        assert headers["Cache-Control"] == "'no-store'", kind
         (template,) = response["ResponseTemplates"].values()
         # Rendered as API Gateway does: the message arrives quoted, the request id bare.
         rendered = template.replace(
