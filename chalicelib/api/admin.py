@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api import auth
+from chalicelib.api import auth, resources
 from chalicelib.api.http import ApiRequest, route
 from chalicelib.domain.actors import KEY_ROLES
 from chalicelib.domain.errors import not_found
 
 bp = Blueprint(__name__)
 
-KEY_REQUEST = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["company"],
-    "properties": {
-        "company": {"type": ["string", "null"], "maxLength": 40},
-        "role": {"type": "string", "enum": list(KEY_ROLES)},
-        "label": {"type": ["string", "null"], "maxLength": 80},
-    },
-}
+
+def key_request() -> dict:
+    """A liaison key names its directory entry; an operator key names none (company: null)."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["company"],
+        "properties": {
+            "company": resources.nullable(resources.companies()),
+            "role": {"type": "string", "enum": list(KEY_ROLES), "default": "liaison"},
+            "label": {"type": ["string", "null"], "maxLength": 80},
+        },
+        "if": {"required": ["role"], "properties": {"role": {"const": "operator"}}},
+        "then": {"properties": {"company": {"type": "null"}}},
+        "else": {"properties": {"company": resources.companies()}},
+    }
 
 
 @route(
@@ -30,9 +36,9 @@ KEY_REQUEST = {
     summary="Issue a key (the secret is shown once)",
     tag="operator",
     auth="operator",
-    body=KEY_REQUEST,
+    body=key_request,
     status=201,
-    errors=(400, 401, 403, 413, 415, 422),
+    response=resources.ISSUED_KEY,
 )
 def issue_key(req: ApiRequest):
     from chalicelib.services import keys
@@ -49,7 +55,7 @@ def issue_key(req: ApiRequest):
     tag="operator",
     auth="operator",
     status=204,
-    errors=(401, 403, 404),
+    problems=("not_found",),
 )
 def revoke_key(req: ApiRequest):
     from chalicelib.services import keys

@@ -35,7 +35,9 @@ def _asset(name: str) -> tuple[str, str] | None:
     "GET",
     summary="The pages' stylesheet and scripts",
     tag="pages",
-    errors=(404,),
+    problems=("not_found",),
+    media=tuple(dict.fromkeys(t.split(";")[0] for t in ASSET_TYPES.values())),
+    aws=False,
 )
 def asset(req: ApiRequest):
     found = _asset(req.params["name"])

@@ -8,11 +8,12 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib import config
-from chalicelib.api.http import ApiRequest, json_response, problem_body, route
+from chalicelib.api import resources
+from chalicelib.api.http import ApiRequest, Param, json_response, problem_body, route
 from chalicelib.domain import clock
 from chalicelib.domain.actions import TEXT_LIMITS
 from chalicelib.domain.errors import Problem
-from chalicelib.domain.intake import MAX_COUNT
+from chalicelib.domain.intake import MAX_COUNT, TEXT_PATTERN
 from chalicelib.domain.workflow import PARAMS, load_workflow
 
 bp = Blueprint(__name__)
@@ -22,55 +23,130 @@ def _text(field: str) -> dict:
     return {
         "type": ["string", "null"],
         "maxLength": TEXT_LIMITS[field],
-        "description": "Free text; a mobile or ID number in it is stored masked (138****8000)",
+        "pattern": TEXT_PATTERN,
+        "description": "Free text without control or format characters (line breaks are fine);"
+        " a mobile or ID number in it is stored masked (138****8000)",
     }
 
 
 COUNT = {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_COUNT}
-FIELD_SCHEMAS = {
-    **{field: _text(field) for field in TEXT_LIMITS},
-    "response_code": {"type": ["string", "null"], "maxLength": 40},
-    "accounts_affected": COUNT,
-    "new_count": COUNT,
-    "target_company": {"type": ["string", "null"], "maxLength": 40},
-}
-assert set(FIELD_SCHEMAS) == set(PARAMS)
-ACTION = {"type": "string", "maxLength": 40}
 
 
-def _action_schema(fields: tuple[str, ...], extra: dict[str, Any] | None = None) -> dict:
+def field_schemas() -> dict[str, dict]:
+    """The fields an action may carry (domain/actions.py checks which each action needs)."""
     return {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["action"],
-        "properties": {"action": ACTION, **{f: FIELD_SCHEMAS[f] for f in fields}, **(extra or {})},
+        **{field: _text(field) for field in TEXT_LIMITS},
+        "response_code": resources.nullable(resources.response_codes()),
+        "accounts_affected": COUNT,
+        "new_count": COUNT,
+        "target_company": resources.nullable(resources.companies()),
     }
 
 
-PERSON_ACTION = _action_schema(("new_count", "statement", "note"))
-STAFF_FIELDS = ("response_code", "accounts_affected", "message", "target_company", "internal_note")
-LIAISON_TRANSITION = _action_schema(STAFF_FIELDS)
-OPERATOR_TRANSITION = _action_schema(("message", "internal_note"))
-BATCH = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["items"],
-    "properties": {
-        "items": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 100,
-            "items": _action_schema(
-                STAFF_FIELDS,
-                {
-                    "case_id": {"type": "string", "maxLength": 20},
-                    "if_match": {"type": ["integer", "null"], "minimum": 0},
-                },
-            )
-            | {"required": ["case_id", "action"]},
+assert set(TEXT_LIMITS) | {
+    "response_code",
+    "accounts_affected",
+    "new_count",
+    "target_company",
+} == set(PARAMS)
+
+
+# A required text field holds more than blanks (the service trims it).
+FILLED = "^[\\s\\S]*\\S[\\s\\S]*$"
+
+
+def _per_action(role: str, fields: tuple[str, ...]) -> list[dict]:
+    """Which fields each of the role's actions needs and takes (workflows/case_workflow.yaml,
+    as domain/actions.py checks them): a required field present and filled, a field the action
+    does not use absent or null. One if/then per action."""
+    schemas, rules = field_schemas(), []
+    for action in load_workflow().actions.values():
+        if action.actor != role:
+            continue
+        used = set(action.requires) | set(action.optional)
+        needed = {
+            f: {"type": [t for t in schemas[f]["type"] if t != "null"]}
+            | ({"pattern": FILLED} if f in TEXT_LIMITS else {})
+            for f in action.requires
         }
-    },
-}
+        unused = {f: {"type": "null"} for f in fields if f not in used}
+        rules.append(
+            {
+                "if": {"required": ["action"], "properties": {"action": {"const": action.name}}},
+                "then": {"required": list(action.requires), "properties": needed | unused},
+            }
+        )
+    return rules
+
+
+def _action_schema(
+    role: str,
+    fields: tuple[str, ...],
+    extra: dict[str, Any] | None = None,
+    *,
+    per_action: bool = True,
+) -> dict:
+    """`action`: the role's actions (workflows/case_workflow.yaml); another is 422
+    unknown_action. Which fields each action needs is the workflow's (`_per_action`)."""
+    schemas = field_schemas()
+    body = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["action"],
+        "properties": {
+            "action": resources.actions(role),
+            **{f: schemas[f] for f in fields},
+            **(extra or {}),
+        },
+    }
+    return body | {"allOf": _per_action(role, fields)} if per_action else body
+
+
+STAFF_FIELDS = ("response_code", "accounts_affected", "message", "target_company", "internal_note")
+
+
+def person_action_body() -> dict:
+    return _action_schema("user", ("new_count", "statement", "note"))
+
+
+def liaison_transition_body() -> dict:
+    return _action_schema("liaison", STAFF_FIELDS)
+
+
+def operator_transition_body() -> dict:
+    return _action_schema("operator", ("message", "internal_note"))
+
+
+def batch_body() -> dict:
+    item = _action_schema(
+        "liaison",
+        STAFF_FIELDS,
+        {
+            "case_id": {"type": "string", "minLength": 1, "maxLength": 20},
+            "if_match": {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "description": "The version the change is based on (a stale one: 412)",
+            },
+        },
+        # An item missing what its action needs gets its own 422 result, not the whole batch.
+        per_action=False,
+    ) | {"required": ["case_id", "action"]}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["items"],
+        "properties": {"items": {"type": "array", "minItems": 1, "maxItems": 100, "items": item}},
+    }
+
+
+def _queue_query(**filters: Param) -> dict[str, Param]:
+    return {
+        **filters,
+        "overdue": Param(resources.FLAG_QUERY, description="Only (or no) overdue cases"),
+        "limit": Param(resources.limit_schema),
+        "cursor": Param(resources.CURSOR_QUERY),
+    }
 
 
 def _case_response(case, view: dict, status: int = 200) -> Response:
@@ -102,6 +178,17 @@ def _transition(req: ApiRequest, role: str) -> Response:
     return _case_response(case, views.case_view(case, load_workflow(), clock.now(), role))
 
 
+# What a change to a case may answer besides the wrapper's own problems.
+CASE_WRITE_PROBLEMS = (
+    "not_found",
+    "invalid_if_match",
+    "invalid_transition",
+    "case_already_open",
+    "precondition_failed",
+    "unknown_action",
+)
+
+
 # -- the person ----------------------------------------------------------------------------
 @route(
     bp,
@@ -110,10 +197,12 @@ def _transition(req: ApiRequest, role: str) -> Response:
     summary="The person acts on their case",
     tag="person",
     auth="person",
-    body=PERSON_ACTION,
-    errors=(400, 401, 404, 409, 412, 413, 415, 422),
+    body=person_action_body,
+    problems=(*CASE_WRITE_PROBLEMS,),
     headers=("If-Match",),
     idempotent=True,
+    response=resources.PERSON_CASE,
+    response_headers=("ETag",),
 )
 def person_action(req: ApiRequest):
     return _transition(req, "user")
@@ -127,7 +216,7 @@ def person_action(req: ApiRequest):
     tag="person",
     auth="person",
     status=204,
-    errors=(401, 404, 409),
+    problems=("not_found", "dispute_not_settled"),
 )
 def erase_dispute(req: ApiRequest):
     from chalicelib.services import disputes
@@ -144,8 +233,12 @@ def erase_dispute(req: ApiRequest):
     summary="The company's case queue",
     tag="liaison",
     auth="liaison",
-    errors=(400, 401, 403, 422),
-    query=("state", "action_on", "overdue", "limit", "cursor"),
+    problems=("invalid_cursor",),
+    query=_queue_query(
+        state=Param(resources.states),
+        action_on=Param(resources.action_on),
+    ),
+    response=resources.LIAISON_QUEUE_PAGE,
 )
 def liaison_queue(req: ApiRequest):
     from chalicelib.services import queues
@@ -160,7 +253,9 @@ def liaison_queue(req: ApiRequest):
     summary="One of the company's cases",
     tag="liaison",
     auth="liaison",
-    errors=(401, 403, 404),
+    problems=("not_found",),
+    response=resources.LIAISON_CASE,
+    response_headers=("ETag",),
 )
 def liaison_case(req: ApiRequest):
     return _staff_case(req, "liaison")
@@ -173,7 +268,8 @@ def liaison_case(req: ApiRequest):
     summary="The SMS about one of the company's cases, and whether each reached the person",
     tag="liaison",
     auth="liaison",
-    errors=(401, 403, 404),
+    problems=("not_found",),
+    response=resources.MESSAGE_LOG,
 )
 def liaison_case_messages(req: ApiRequest):
     from chalicelib.services import cases
@@ -188,10 +284,12 @@ def liaison_case_messages(req: ApiRequest):
     summary="Act on a case",
     tag="liaison",
     auth="liaison",
-    body=LIAISON_TRANSITION,
-    errors=(400, 401, 403, 404, 409, 412, 413, 415, 422),
+    body=liaison_transition_body,
+    problems=(*CASE_WRITE_PROBLEMS,),
     headers=("If-Match",),
     idempotent=True,
+    response=resources.LIAISON_CASE,
+    response_headers=("ETag",),
 )
 def liaison_transition(req: ApiRequest):
     return _transition(req, "liaison")
@@ -204,9 +302,9 @@ def liaison_transition(req: ApiRequest):
     summary="Act on up to 100 cases",
     tag="liaison",
     auth="liaison",
-    body=BATCH,
-    errors=(400, 401, 403, 413, 415, 422),
+    body=batch_body,
     idempotent=True,
+    response=resources.BATCH_RESULTS,
 )
 def liaison_batch(req: ApiRequest):
     from chalicelib.services import cases, views
@@ -250,8 +348,12 @@ def liaison_batch(req: ApiRequest):
     summary="Cases across companies (escalated by default)",
     tag="operator",
     auth="operator",
-    errors=(400, 401, 403, 422),
-    query=("state", "company", "overdue", "limit", "cursor"),
+    problems=("invalid_cursor",),
+    query=_queue_query(
+        state=Param(resources.states, description="escalated when left out"),
+        company=Param(resources.companies),
+    ),
+    response=resources.OPERATOR_CASE_PAGE,
 )
 def admin_cases(req: ApiRequest):
     from chalicelib.services import queues
@@ -266,7 +368,9 @@ def admin_cases(req: ApiRequest):
     summary="Any case with its full history",
     tag="operator",
     auth="operator",
-    errors=(401, 403, 404),
+    problems=("not_found",),
+    response=resources.OPERATOR_CASE,
+    response_headers=("ETag",),
 )
 def admin_case(req: ApiRequest):
     return _staff_case(req, "operator")
@@ -279,7 +383,8 @@ def admin_case(req: ApiRequest):
     summary="The SMS about any case, and whether each reached the person",
     tag="operator",
     auth="operator",
-    errors=(401, 403, 404),
+    problems=("not_found",),
+    response=resources.MESSAGE_LOG,
 )
 def admin_case_messages(req: ApiRequest):
     from chalicelib.services import cases
@@ -294,10 +399,12 @@ def admin_case_messages(req: ApiRequest):
     summary="Resolve or close an escalated case",
     tag="operator",
     auth="operator",
-    body=OPERATOR_TRANSITION,
-    errors=(400, 401, 403, 404, 409, 412, 413, 415, 422),
+    body=operator_transition_body,
+    problems=(*CASE_WRITE_PROBLEMS,),
     headers=("If-Match",),
     idempotent=True,
+    response=resources.OPERATOR_CASE,
+    response_headers=("ETag",),
 )
 def admin_transition(req: ApiRequest):
     return _transition(req, "operator")

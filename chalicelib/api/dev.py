@@ -14,7 +14,8 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib import config
-from chalicelib.api.http import ApiRequest, route
+from chalicelib.api import resources
+from chalicelib.api.http import ApiRequest, Param, route
 from chalicelib.api.rendering import html_response, render
 from chalicelib.domain.errors import Problem, not_found
 from chalicelib.domain.phone import parse_mobile
@@ -33,8 +34,10 @@ DEFAULT_DEMO_FILE = Path(__file__).resolve().parents[2] / ".local" / "demo.json"
     "GET",
     summary="SMS sent to a number (stage local only)",
     tag="dev",
-    query=("phone",),
-    errors=(404, 422),
+    query={"phone": Param(resources.PHONE, required=True)},
+    problems=("not_found",),
+    response=resources.DEV_INBOX,
+    stage="local",
 )
 def dev_sms(req: ApiRequest):
     from chalicelib.services import dev_inbox
@@ -57,7 +60,9 @@ def dev_sms(req: ApiRequest):
     "GET",
     summary="Page: SMS sent to the demo numbers (stage local only)",
     tag="dev",
-    errors=(404,),
+    problems=("not_found",),
+    media=("text/html",),
+    stage="local",
 )
 def dev_inbox(req: ApiRequest):
     settings = config.settings()
@@ -74,7 +79,9 @@ def dev_inbox(req: ApiRequest):
     "POST",
     summary="Demo webhook receiver: verifies the signature as the company would (stage local)",
     tag="dev",
-    errors=(400, 404),
+    problems=("signature_invalid", "not_found"),
+    response=resources.DEV_WEBHOOK_RECEIPT,
+    stage="local",
 )
 def dev_webhook_receiver(req: ApiRequest):
     from chalicelib.services import dev_inbox
@@ -99,7 +106,9 @@ def dev_webhook_receiver(req: ApiRequest):
     "GET",
     summary="What the demo webhook receiver took for a company, newest first (stage local)",
     tag="dev",
-    errors=(404,),
+    problems=("not_found",),
+    response=resources.DEV_WEBHOOKS_RECEIVED,
+    stage="local",
 )
 def dev_webhooks_received(req: ApiRequest):
     from chalicelib.services import dev_inbox

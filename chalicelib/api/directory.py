@@ -10,6 +10,7 @@ import json
 
 from chalice import Blueprint, Response
 
+from chalicelib.api import resources
 from chalicelib.api.http import ApiRequest, route
 from chalicelib.api.labels import page_labels
 from chalicelib.domain.directory import KIND_TO_TYPE, load_directory
@@ -23,6 +24,8 @@ bp = Blueprint(__name__)
     "GET",
     summary="Companies and carriers a dispute may name, and the reasons it may give",
     tag="directory",
+    response=resources.DIRECTORY,
+    aws=False,
 )
 def directory(req: ApiRequest):
     entries = load_directory().entries.values()

@@ -4,11 +4,12 @@ list of routes."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -16,8 +17,14 @@ from chalice import Blueprint, Response
 
 from chalicelib.api import schema as body_schema
 from chalicelib.api.auth import AUTHENTICATORS
+from chalicelib.api.resources import BODY_PROBLEMS, IDEMPOTENCY_PROBLEMS, PROBLEMS, Resource
 from chalicelib.domain.actors import Actor
-from chalicelib.domain.errors import Problem, service_unavailable, validation_failed
+from chalicelib.domain.errors import (
+    FieldError,
+    Problem,
+    service_unavailable,
+    validation_failed,
+)
 from chalicelib.services import aws_health
 
 log = logging.getLogger("recount.api")
@@ -36,18 +43,54 @@ ALWAYS_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-re
 DEFAULT_CACHE_CONTROL = "no-store"
 
 
+Schema = dict[str, Any]
+# A schema, or how to build it on first use (its enums read the workflow or the directory).
+SchemaSource = Schema | Callable[[], Schema]
+
+
+def _resolve(source: SchemaSource | None) -> Schema | None:
+    return source() if callable(source) else source
+
+
+@dataclass(frozen=True)
+class Param:
+    """A query parameter: its schema (checked here, published in /openapi.json)."""
+
+    schema: SchemaSource
+    required: bool = False
+    description: str = ""
+
+    def resolved(self) -> Schema:
+        schema = _resolve(self.schema)
+        assert schema is not None
+        return schema
+
+
 @dataclass
 class Endpoint:
     method: str
     path: str
     summary: str
     auth: str | None
-    body: dict[str, Any] | None
+    body: SchemaSource | None
     status: int
-    errors: tuple[int, ...]
+    problems: tuple[str, ...]  # every problem code it may answer (resources.PROBLEMS)
     tag: str
-    query: tuple[str, ...] = ()
-    headers: tuple[str, ...] = ()
+    query: dict[str, Param] = field(default_factory=dict)
+    headers: tuple[str, ...] = ()  # request headers it reads
+    response: Resource | None = None  # the success body
+    response_headers: tuple[str, ...] = ()
+    media: tuple[str, ...] = ("application/json",)
+    also: tuple[int, ...] = ()  # other success statuses (a PUT that creates: 201)
+    stage: str | None = None  # documented only in this stage's /openapi.json
+
+    @property
+    def errors(self) -> tuple[int, ...]:
+        return tuple(sorted({PROBLEMS[code].status for code in self.problems}))
+
+    @functools.cached_property
+    def body_schema(self) -> Schema | None:
+        return _resolve(self.body)
 
 
 REGISTRY: list[Endpoint] = []
@@ -167,7 +210,7 @@ def parse_json_body(raw: bytes | None, content_type: str) -> Any:
     if not raw.strip():
         raise Problem(400, "malformed_json", "Malformed JSON", "The body is empty")
     try:
-        value = json.loads(raw.decode("utf-8"))
+        value = json.loads(raw.decode("utf-8"), parse_float=_json_number, parse_constant=_not_json)
         # Lone surrogates pass json.loads but cannot be stored or shown: reject them here.
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (UnicodeError, ValueError, RecursionError) as exc:
@@ -184,6 +227,21 @@ def parse_json_body(raw: bytes | None, content_type: str) -> Any:
     return value
 
 
+def _json_number(text: str) -> int | float:
+    """JSON Schema's integers are numbers without a fraction, however written: 3.0 and 3e0 are
+    the integer 3, as generated clients and fuzzers send them, so the services get 3."""
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError("a number out of range")
+    if value.is_integer() and abs(value) <= 2**53:
+        return int(value)
+    return value
+
+
+def _not_json(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")  # NaN and Infinity: Python's, not JSON's
+
+
 def route(
     bp: Blueprint,
     path: str,
@@ -192,22 +250,58 @@ def route(
     summary: str,
     tag: str,
     auth: str | None = None,
-    body: dict[str, Any] | None = None,
+    body: SchemaSource | None = None,
     status: int = 200,
-    errors: tuple[int, ...] = (),
-    query: tuple[str, ...] = (),
+    problems: tuple[str, ...] = (),
+    query: dict[str, Param] | None = None,
     headers: tuple[str, ...] = (),
     idempotent: bool = False,
+    response: Resource | None = None,
+    response_headers: tuple[str, ...] = (),
+    media: tuple[str, ...] = ("application/json",),
+    also: tuple[int, ...] = (),
+    aws: bool = True,
+    stage: str | None = None,
 ) -> Callable[[Callable[[ApiRequest], Any]], Callable[..., Response]]:
-    """`idempotent`: the route takes an Idempotency-Key (services/idempotency.py)."""
+    """Registers a route and what /openapi.json says of it. `problems`: the codes the handler
+    raises; those of this wrapper (body, query, authentication, Idempotency-Key, AWS) are added
+    here. `idempotent`: the route takes an Idempotency-Key (services/idempotency.py). `aws`:
+    the route calls AWS, so may answer 503. `stage`: documented only in that stage."""
+    codes = list(problems)
+    if body is not None:
+        codes += BODY_PROBLEMS
+    if query:
+        codes.append("validation_failed")
+    if auth is not None:
+        codes.append("unauthenticated")
+        if auth in ("liaison", "operator"):
+            codes.append("forbidden")
     if idempotent:  # a retry may be 409 request_in_flight, a reused key 422
         headers = (*headers, "Idempotency-Key")
-        errors = tuple(sorted({*errors, 409, 422}))
+        codes += IDEMPOTENCY_PROBLEMS
+        response_headers = (*response_headers, "Idempotent-Replayed")
+    if aws:
+        codes.append("service_unavailable")
+    endpoint = Endpoint(
+        method,
+        path,
+        summary,
+        auth,
+        body,
+        status,
+        tuple(dict.fromkeys(codes)),
+        tag,
+        dict(query or {}),
+        headers,
+        response,
+        response_headers,
+        media,
+        also,
+        stage,
+    )
 
     def register(handler: Callable[[ApiRequest], Any]) -> Callable[..., Response]:
-        REGISTRY.append(
-            Endpoint(method, path, summary, auth, body, status, errors, tag, query, headers)
-        )
+        REGISTRY.append(endpoint)
 
         def view(**params: str) -> Response:
             request = bp.current_request
@@ -218,18 +312,18 @@ def route(
                     # Who is asking comes first: a stranger learns nothing from our validation.
                     actor = AUTHENTICATORS[auth](lower) if auth is not None else None
                     parsed = None
-                    if body is not None:
+                    if endpoint.body_schema is not None:
                         # Chalice types raw_body `str | bytes`; it always decodes to bytes.
                         raw = cast(bytes, request.raw_body)
                         parsed = parse_json_body(raw, lower.get("content-type", ""))
-                        problems = body_schema.validate(parsed, body)
+                        problems = body_schema.validate(parsed, endpoint.body_schema)
                         if problems:
-                            raise validation_failed(problems)
+                            raise body_problem(problems)
                     identity = (request.context or {}).get("identity") or {}
                     api_request = ApiRequest(
                         body=parsed,
                         params=params,
-                        query=dict(request.query_params or {}),
+                        query=checked_query(endpoint.query, dict(request.query_params or {})),
                         headers=lower,
                         client_ip=identity.get("sourceIp", ""),
                         actor=actor,
@@ -262,6 +356,47 @@ def route(
         return view
 
     return register
+
+
+def body_problem(errors: list[FieldError]) -> Problem:
+    """validation_failed; but an `action` outside the caller's role's enum is 422
+    `unknown_action` (docs/design.md §6), the code clients branch on."""
+    if [e.field for e in errors] == ["action"] and errors[0].message.startswith("must be one of"):
+        allowed = errors[0].message.removeprefix("must be one of ")
+        return Problem(
+            422,
+            "unknown_action",
+            "Unknown action",
+            f"Not an action you can take; your role's actions: {allowed}",
+        )
+    return validation_failed(errors)
+
+
+def checked_query(params: dict[str, Param], query: dict[str, str]) -> dict[str, str]:
+    """The query string checked against the route's parameters' schemas (the same ones
+    /openapi.json shows): `limit=` is no integer, so it is refused as the document says. The
+    handler gets the strings; the services parse them."""
+    errors: list[FieldError] = []
+    for name, param in params.items():
+        if name not in query:
+            if param.required:
+                errors.append(FieldError(name, "is required"))
+            continue
+        schema = param.resolved()
+        errors += body_schema.validate(_typed(query[name], schema), schema, name)
+    if errors:
+        raise validation_failed(errors)
+    return query
+
+
+def _typed(raw: str, schema: Schema) -> Any:
+    """A query string's value as its schema's type reads it: 25 → 25, true → True."""
+    kind = schema.get("type")
+    if kind == "integer" and re.fullmatch(r"-?[0-9]{1,18}", raw):
+        return int(raw)
+    if kind == "boolean" and raw in ("true", "false"):
+        return raw == "true"
+    return raw
 
 
 def _respond(result: Any, status: int) -> Response:

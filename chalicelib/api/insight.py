@@ -9,11 +9,19 @@ from urllib.parse import urlencode
 from chalice import Blueprint, Response
 
 from chalicelib import config
-from chalicelib.api.http import ApiRequest, json_response, route
+from chalicelib.api import resources
+from chalicelib.api.http import ApiRequest, Param, json_response, route
 
 bp = Blueprint(__name__)
 
 CSV_QUERY = ("state", "company", "overdue", "limit")
+CSV_PARAMS = {
+    "state": Param(resources.states, description="escalated when left out"),
+    "company": Param(resources.companies),
+    "overdue": Param(resources.FLAG_QUERY),
+    "limit": Param(resources.limit_schema),
+    "cursor": Param(resources.CURSOR_QUERY),
+}
 
 
 @route(
@@ -23,7 +31,7 @@ CSV_QUERY = ("state", "company", "overdue", "limit")
     summary="Per-company statistics, kept from the audit stream",
     tag="operator",
     auth="operator",
-    errors=(401, 403),
+    response=resources.STATS,
 )
 def admin_stats(req: ApiRequest):
     from chalicelib.services import operator_stats
@@ -38,8 +46,12 @@ def admin_stats(req: ApiRequest):
     summary="Filings by region × company in an ISO week against the 8 weeks before",
     tag="operator",
     auth="operator",
-    errors=(400, 401, 403, 422),
-    query=("week", "company", "spikes_only"),
+    query={
+        "week": Param(resources.WEEK_QUERY, description="This week when left out"),
+        "company": Param(resources.companies),
+        "spikes_only": Param(resources.FLAG_QUERY),
+    },
+    response=resources.HOTSPOTS,
 )
 def admin_hotspots(req: ApiRequest):
     from chalicelib.services import hotspots
@@ -54,8 +66,15 @@ def admin_hotspots(req: ApiRequest):
     summary="The masked cases behind one hotspot cell",
     tag="operator",
     auth="operator",
-    errors=(400, 401, 403, 422),
-    query=("week", "region", "company", "limit", "cursor"),
+    problems=("invalid_cursor",),
+    query={
+        "week": Param(resources.WEEK_QUERY, required=True),
+        "region": Param(resources.REGION_QUERY, required=True),
+        "company": Param(resources.companies, required=True),
+        "limit": Param(resources.limit_schema),
+        "cursor": Param(resources.CURSOR_QUERY),
+    },
+    response=resources.HOTSPOT_CASE_PAGE,
 )
 def admin_hotspot_cases(req: ApiRequest):
     from chalicelib.services import hotspots
@@ -70,8 +89,10 @@ def admin_hotspot_cases(req: ApiRequest):
     summary="Cases as CSV (masked numbers), one page per request; next page in X-Next-Cursor",
     tag="operator",
     auth="operator",
-    errors=(400, 401, 403, 422),
-    query=(*CSV_QUERY, "cursor"),
+    problems=("invalid_cursor",),
+    query=CSV_PARAMS,
+    media=("text/csv",),
+    response_headers=("Content-Disposition", "X-Next-Cursor", "Link"),
 )
 def admin_cases_csv(req: ApiRequest):
     from chalicelib.services import case_export
@@ -97,6 +118,7 @@ def admin_cases_csv(req: ApiRequest):
     "GET",
     summary="Public scorecard: each figure only where at least 10 cases stand behind it",
     tag="public",
+    response=resources.SCORECARD,
 )
 def scorecard(req: ApiRequest):
     from chalicelib.services import public_scorecard
@@ -112,7 +134,7 @@ def scorecard(req: ApiRequest):
     summary="The company's directory facts and which are stale (unverified for 90 days)",
     tag="liaison",
     auth="liaison",
-    errors=(401, 403),
+    response=resources.DIRECTORY_STATUS,
 )
 def liaison_directory_status(req: ApiRequest):
     from chalicelib.services import directory_status

@@ -24,6 +24,8 @@ from chalicelib.domain.insight import MIN_PUBLIC_CASES
 
 bp = Blueprint(__name__)
 
+HTML = ("text/html",)
+
 
 def directory_hotlines() -> list[dict[str, Any]]:
     """Every company's and carrier's hotline as the directory has it, with its confidence:
@@ -43,21 +45,53 @@ def directory_hotlines() -> list[dict[str, Any]]:
     ]
 
 
-@route(bp, "/", "GET", summary="Page: the person files and follows a dispute", tag="pages")
+@route(
+    bp,
+    "/",
+    "GET",
+    summary="Page: the person files and follows a dispute",
+    tag="pages",
+    media=HTML,
+    aws=False,
+)
 def person_page(req: ApiRequest):
     return html_response(render("person.html", page="person", hotlines=directory_hotlines()))
 
 
-@route(bp, "/console", "GET", summary="Page: the company liaison console", tag="pages")
+@route(
+    bp,
+    "/console",
+    "GET",
+    summary="Page: the company liaison console",
+    tag="pages",
+    media=HTML,
+    aws=False,
+)
 def console_page(req: ApiRequest):
     return html_response(render("console.html", page="console"))
 
 
-@route(bp, "/dashboard", "GET", summary="Page: the operator dashboard", tag="pages")
+@route(
+    bp,
+    "/dashboard",
+    "GET",
+    summary="Page: the operator dashboard",
+    tag="pages",
+    media=HTML,
+    aws=False,
+)
 def dashboard_page(req: ApiRequest):
     return html_response(render("dashboard.html", page="dashboard"))
 
 
-@route(bp, "/scorecard", "GET", summary="Page: the public company scorecard", tag="pages")
+@route(
+    bp,
+    "/scorecard",
+    "GET",
+    summary="Page: the public company scorecard",
+    tag="pages",
+    media=HTML,
+    aws=False,
+)
 def scorecard_page(req: ApiRequest):
     return html_response(render("scorecard.html", page="scorecard", min_cases=MIN_PUBLIC_CASES))

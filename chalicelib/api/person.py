@@ -5,12 +5,13 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib import config
+from chalicelib.api import resources
 from chalicelib.api.http import ApiRequest, json_response, route
-from chalicelib.domain.intake import KINDS, MAX_COUNT, MAX_ITEMS, MAX_NOTE, REASONS
+from chalicelib.domain.intake import KINDS, MAX_COUNT, MAX_ITEMS, MAX_NOTE, REASONS, TEXT_PATTERN
 
 bp = Blueprint(__name__)
 
-PHONE = {"type": "string", "maxLength": 32, "description": "Mainland mobile, any common format"}
+PHONE = resources.PHONE
 
 CODE_REQUEST = {
     "type": "object",
@@ -28,41 +29,63 @@ SESSION_REQUEST = {
         "id_last6": {
             "type": "string",
             "maxLength": 6,
-            "pattern": "[0-9]{5}[0-9Xx]",
+            "pattern": "^[0-9]{5}[0-9Xx]$",
             "description": "Last 6 characters of the ID card; checked, never stored",
         },
-        "code": {"type": "string", "maxLength": 6, "pattern": "[0-9]{6}"},
+        "code": {"type": "string", "maxLength": 6, "pattern": "^[0-9]{6}$"},
     },
 }
 
-DISPUTE_ITEM = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["company", "reported_count", "expected_count", "reason"],
-    "properties": {
-        "company": {"type": "string", "maxLength": 32},
-        "reported_count": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
-        "expected_count": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
-        "reason": {"type": "string", "enum": list(REASONS)},
-        "note": {
-            "type": ["string", "null"],
-            "description": (
-                f"At most {MAX_NOTE} characters after trimming; shown to the company. A mobile"
-                " or ID number in it is stored masked (138****8000)"
-            ),
+
+def _dispute_item(kind: str | None) -> dict:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["company", "reported_count", "expected_count", "reason"],
+        "properties": {
+            "company": resources.companies(kind),
+            "reported_count": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
+            "expected_count": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
+            "reason": {"type": "string", "enum": list(REASONS)},
+            "note": {
+                "type": ["string", "null"],
+                "pattern": TEXT_PATTERN,
+                "description": (
+                    f"At most {MAX_NOTE} characters after trimming, without control or format"
+                    " characters (line breaks are fine); shown to the company. A mobile or ID"
+                    " number in it is stored masked (138****8000)"
+                ),
+            },
         },
-    },
-}
+    }
 
-DISPUTE_REQUEST = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["items"],
-    "properties": {
-        "kind": {"type": "string", "enum": list(KINDS)},
-        "items": {"type": "array", "minItems": 1, "maxItems": MAX_ITEMS, "items": DISPUTE_ITEM},
-    },
-}
+
+def dispute_request() -> dict:
+    """The companies a filing may name depend on its kind (accounts: companies, sim_cards:
+    carriers): an if/then/else on `kind` narrows the items every kind shares (which a client
+    generator reads). Each company once per filing, and expected_count differs from
+    reported_count (else 422 validation_failed / no_discrepancy)."""
+
+    def items(kind: str | None) -> dict:
+        return {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_ITEMS,
+            "items": _dispute_item(kind),
+        }
+
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["items"],
+        "properties": {
+            "kind": {"type": "string", "enum": list(KINDS), "default": "accounts"},
+            "items": items(None),
+        },
+        "if": {"required": ["kind"], "properties": {"kind": {"const": "sim_cards"}}},
+        "then": {"properties": {"items": items("sim_cards")}},
+        "else": {"properties": {"items": items("accounts")}},
+    }
 
 
 @route(
@@ -73,7 +96,15 @@ DISPUTE_REQUEST = {
     tag="person",
     body=CODE_REQUEST,
     status=202,
-    errors=(400, 413, 415, 422, 429, 503),
+    problems=(
+        "number_cancelled",
+        "sms_undeliverable",
+        "code_too_soon",
+        "daily_code_limit",
+        "client_rate_limited",
+        "sms_unavailable",
+    ),
+    response=resources.CODE_REQUESTED,
 )
 def request_verification_code(req: ApiRequest):
     from chalicelib.services import identity
@@ -93,7 +124,8 @@ def request_verification_code(req: ApiRequest):
     tag="person",
     body=SESSION_REQUEST,
     status=201,
-    errors=(400, 401, 413, 415, 422, 429),
+    problems=("verification_failed", "new_code_needed"),
+    response=resources.SESSION,
 )
 def open_session(req: ApiRequest):
     from chalicelib.services import identity
@@ -109,10 +141,12 @@ def open_session(req: ApiRequest):
     summary="File a dispute: one case per contested company",
     tag="person",
     auth="person",
-    body=DISPUTE_REQUEST,
+    body=dispute_request,
     status=201,
-    errors=(400, 401, 409, 413, 415, 422),
+    problems=("case_already_open", "no_discrepancy"),
     idempotent=True,
+    response=resources.DISPUTE,
+    response_headers=("Location",),
 )
 def file_dispute(req: ApiRequest):
     from chalicelib.services import disputes
@@ -128,7 +162,7 @@ def file_dispute(req: ApiRequest):
     summary="The signed-in person's disputes",
     tag="person",
     auth="person",
-    errors=(401,),
+    response=resources.DISPUTE_LIST,
 )
 def list_disputes(req: ApiRequest):
     from chalicelib.services import disputes
@@ -143,7 +177,8 @@ def list_disputes(req: ApiRequest):
     summary="One dispute with its cases and history",
     tag="person",
     auth="person",
-    errors=(401, 404),
+    problems=("not_found",),
+    response=resources.DISPUTE,
 )
 def get_dispute(req: ApiRequest):
     from chalicelib.services import disputes
@@ -173,7 +208,7 @@ CHECK_RESULT = {
     tag="person",
     auth="person",
     body=CHECK_RESULT,
-    errors=(400, 401, 413, 415, 422),
+    response=resources.CHECK_READING,
 )
 def read_check_result(req: ApiRequest):
     """Nothing understood is an empty reading, not an error: the person fills the form in."""

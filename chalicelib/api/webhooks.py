@@ -8,28 +8,38 @@ from urllib.parse import unquote
 from chalice import Blueprint, Response
 
 from chalicelib import config
+from chalicelib.api import resources
 from chalicelib.api.http import ApiRequest, json_response, route
 
 bp = Blueprint(__name__)
 
-ENDPOINT_REQUEST = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["url"],
-    "properties": {
-        "url": {
-            "type": "string",
-            "maxLength": 2048,
-            "description": "https, a public address; called with POST and a signed JSON body",
+
+def endpoint_request() -> dict:
+    """`events`: the types of workflows/webhooks.yaml (duplicates are merged); all when left
+    out. services/webhooks.py MAX_EVENTS caps the list's length: importing it here would load
+    the storage layer with /openapi.json, so the cap is only described."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["url"],
+        "properties": {
+            "url": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 2048,
+                "pattern": "^\\s*https?://\\S[\\s\\S]*$",
+                "description": "https (http on stage local only), a public address with a"
+                " canonical host name, no user or fragment (else 422 webhook_url_refused with its"
+                " reason); called with POST and a signed JSON body",
+            },
+            "events": {
+                "type": "array",
+                "items": resources.webhook_events(),
+                "minItems": 1,
+                "description": "The event types to send (all when left out); at most 20 entries",
+            },
         },
-        "events": {
-            "type": "array",
-            "items": {"type": "string", "maxLength": 40},
-            "maxItems": 20,
-            "description": "The event types to send (all when left out)",
-        },
-    },
-}
+    }
 
 
 @route(
@@ -39,8 +49,10 @@ ENDPOINT_REQUEST = {
     summary="Set the company's webhook endpoint (a new one's secret is shown once)",
     tag="liaison",
     auth="liaison",
-    body=ENDPOINT_REQUEST,
-    errors=(400, 401, 403, 413, 415, 422),
+    body=endpoint_request,
+    problems=("webhook_url_refused",),
+    also=(201,),
+    response=resources.WEBHOOK_ENDPOINT,
 )
 def put_webhook(req: ApiRequest):
     from chalicelib.services import webhooks
@@ -56,7 +68,8 @@ def put_webhook(req: ApiRequest):
     summary="The company's webhook endpoint",
     tag="liaison",
     auth="liaison",
-    errors=(401, 403, 404),
+    problems=("not_found",),
+    response=resources.WEBHOOK_ENDPOINT,
 )
 def get_webhook(req: ApiRequest):
     from chalicelib.services import webhooks
@@ -72,7 +85,7 @@ def get_webhook(req: ApiRequest):
     tag="liaison",
     auth="liaison",
     status=204,
-    errors=(401, 403, 404),
+    problems=("not_found",),
 )
 def delete_webhook(req: ApiRequest):
     from chalicelib.services import webhooks
@@ -88,7 +101,8 @@ def delete_webhook(req: ApiRequest):
     summary="A new signing secret (shown once); the old one signs beside it for 24 h",
     tag="liaison",
     auth="liaison",
-    errors=(401, 403, 404),
+    problems=("not_found",),
+    response=resources.WEBHOOK_ENDPOINT,
 )
 def rotate_webhook_secret(req: ApiRequest):
     from chalicelib.services import webhooks
@@ -103,7 +117,8 @@ def rotate_webhook_secret(req: ApiRequest):
     summary="Send a signed ping to the endpoint now and answer what happened",
     tag="liaison",
     auth="liaison",
-    errors=(401, 403, 404),
+    problems=("not_found",),
+    response=resources.WEBHOOK_DELIVERY,
 )
 def test_webhook(req: ApiRequest):
     from chalicelib.services import webhooks
@@ -118,7 +133,7 @@ def test_webhook(req: ApiRequest):
     summary="The delivery log: the last 30 days, newest first",
     tag="liaison",
     auth="liaison",
-    errors=(401, 403),
+    response=resources.WEBHOOK_DELIVERY_LOG,
 )
 def webhook_deliveries(req: ApiRequest):
     from chalicelib.services import webhooks
@@ -133,7 +148,8 @@ def webhook_deliveries(req: ApiRequest):
     summary="Send a delivery again now (the same webhook-id)",
     tag="liaison",
     auth="liaison",
-    errors=(401, 403, 404, 409),
+    problems=("not_found", "delivery_in_progress"),
+    response=resources.WEBHOOK_DELIVERY,
 )
 def resend_webhook_delivery(req: ApiRequest):
     from chalicelib.services import webhooks
@@ -151,7 +167,7 @@ def resend_webhook_delivery(req: ApiRequest):
     summary="Every company's webhook endpoint, enabled or not",
     tag="operator",
     auth="operator",
-    errors=(401, 403),
+    response=resources.WEBHOOK_ENDPOINT_LIST,
 )
 def admin_webhooks(req: ApiRequest):
     from chalicelib.services import webhooks
@@ -166,7 +182,8 @@ def admin_webhooks(req: ApiRequest):
     summary="Disable a company's webhook endpoint (its liaison turns it on by saving it)",
     tag="operator",
     auth="operator",
-    errors=(401, 403, 404),
+    problems=("not_found",),
+    response=resources.WEBHOOK_ENDPOINT,
 )
 def admin_disable_webhook(req: ApiRequest):
     from chalicelib.services import webhooks

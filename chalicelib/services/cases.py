@@ -13,7 +13,7 @@ from chalicelib.domain import clock, sms_rules, sms_text, timers
 from chalicelib.domain.actions import ActionParams, parse_params
 from chalicelib.domain.actors import Actor
 from chalicelib.domain.directory import Directory, load_directory
-from chalicelib.domain.errors import Problem, not_found
+from chalicelib.domain.errors import FieldError, Problem, not_found, validation_failed
 from chalicelib.domain.ids import looks_like, new_case_id
 from chalicelib.domain.records import CaseRecord, EventRecord, GuardRecord, OutboxItem
 from chalicelib.domain.webhooks import load_rules as load_webhook_rules
@@ -52,15 +52,23 @@ def load_case(actor: Actor, case_id: str) -> CaseRecord:
     return case
 
 
+# A version no case has: what a weak If-Match tag stands for, since it never compares strongly.
+NEVER_MATCHES = -1
+
+
 def parse_if_match(raw: str | None) -> int | None:
+    """The version If-Match names, None for `*` or no header. Compared strongly (RFC 9110
+    §13.1.1): a weak tag W/"3" matches no version (412). A bare 3 is read as "3"."""
     if raw is None or raw.strip() == "*":
         return None  # RFC 9110: `*` matches any current version
-    text = raw.strip().removeprefix("W/").strip('"')
+    text = raw.strip()
+    weak = text.startswith("W/")
+    text = text.removeprefix("W/").strip('"')
     if not (text.isascii() and text.isdigit()) or len(text) > 9:
         raise Problem(
             400, "invalid_if_match", "Invalid If-Match", 'If-Match must be an ETag like "3"'
         )
-    return int(text)
+    return NEVER_MATCHES if weak else int(text)
 
 
 def etag(case: CaseRecord) -> str:
@@ -158,7 +166,9 @@ def take_action(
             412,
             "precondition_failed",
             "The case has changed",
-            f"The case is at version {case.version}, not {if_match}; reload it and retry",
+            f"The case is at version {case.version}, not {if_match}; reload it and retry"
+            if if_match != NEVER_MATCHES
+            else f'A weak ETag never matches If-Match; send the strong one, "{case.version}"',
             extra={"current_version": case.version},
         )
     action = body.get("action")
@@ -170,12 +180,7 @@ def take_action(
         spec, body, directory.companies() if case.kind == "accounts" else directory.carriers()
     )
     if params.target_company == case.company:
-        raise Problem(
-            422,
-            "validation_failed",
-            "Invalid target",
-            "The target company is this case's own company",
-        )
+        raise validation_failed([FieldError("target_company", "is this case's own company")])
     decision = workflow.decide(
         case.state, action, actor.role, outcome=_outcome(workflow, case, action, params)
     )

@@ -148,3 +148,92 @@ def snapshot(settings, bases=("disputes", "cases", "events", "outbox")) -> dict[
         base: sorted(json.dumps(i, sort_keys=True, default=str) for i in scan(settings, base))
         for base in bases
     }
+
+
+# -- the document holds the responses to the truth (docs/design.md §6) ---------------------
+class ResponseContract:
+    """Checks a response against its operation in the stage's /openapi.json: a documented
+    status, a documented media type, and a JSON body valid against the schema documented for
+    that status. Closed schemas (`additionalProperties: false`) make an undocumented field fail.
+
+    500 is no contract (a bug), and a path or method that is no operation (Chalice's own 404 and
+    405) has none."""
+
+    def __init__(self) -> None:
+        self._documents: dict[str, dict[str, Any]] = {}
+        self._validators: dict[tuple[str, str], Any] = {}
+
+    def document(self, stage: str) -> dict[str, Any]:
+        if stage not in self._documents:
+            from chalicelib.api.meta import openapi_document
+
+            self._documents[stage] = openapi_document(stage)
+        return self._documents[stage]
+
+    def operation(self, stage: str, method: str, raw_path: str) -> tuple[str, dict] | None:
+        """The documented (path template, operation) a request went to, if any."""
+        from urllib.parse import unquote
+
+        path = unquote(raw_path.split("?", 1)[0])
+        paths = self.document(stage)["paths"]
+        # Literal paths first: /v1/liaison/cases:batch is not /v1/liaison/cases/{case_id}.
+        for template in sorted(paths, key=lambda t: (t.count("{"), t)):
+            pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+            if re.match(pattern, path) and method.lower() in paths[template]:
+                return template, paths[template][method.lower()]
+        return None
+
+    def check(
+        self, stage: str, method: str, raw_path: str, status: int, headers: dict, body: bytes
+    ) -> None:
+        found = self.operation(stage, method, raw_path)
+        if found is None or status == 500:
+            return
+        template, op = found
+        where = f"{method.upper()} {template} → {status}"
+        documented = op["responses"].get(str(status))
+        assert documented is not None, f"{where}: status not in /openapi.json ({body[:300]!r})"
+        kind = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+        media = kind.split(";")[0].strip().lower()
+        content = documented.get("content", {})
+        if status == 204 or not body:
+            assert not content or not body, f"{where}: documented with a body, sent none"
+            return
+        assert media in content, f"{where}: {media!r} is not documented ({sorted(content)})"
+        if "json" not in media:
+            return
+        pointer = "/".join(
+            part.replace("~", "~0").replace("/", "~1")
+            for part in ("#", "paths", template, method.lower(), "responses", str(status))
+        )
+        pointer += "/content/" + media.replace("~", "~0").replace("/", "~1") + "/schema"
+        errors = self._errors(stage, pointer, json.loads(body))
+        assert not errors, f"{where}: the body does not match its schema:\n" + "\n".join(errors)
+
+    def _errors(self, stage: str, pointer: str, value: Any) -> list[str]:
+        from jsonschema import Draft202012Validator
+
+        key = (stage, pointer)
+        if key not in self._validators:
+            # The document is the root, so its #/components/schemas/... references resolve.
+            root = {**self.document(stage), "$ref": pointer}
+            self._validators[key] = Draft202012Validator(root)
+        found = sorted(self._validators[key].iter_errors(value), key=lambda e: list(e.path))
+        return [f"  at {'/'.join(map(str, e.path)) or '(body)'}: {e.message[:300]}" for e in found]
+
+
+CONTRACT = ResponseContract()
+
+
+def checked_request(original):
+    """Chalice's TestHTTPClient.request, with every response held to /openapi.json."""
+
+    def request(self, method, path, headers=None, body=b""):
+        response = original(self, method, path, headers=headers, body=body)
+        stage = self._config.chalice_stage
+        CONTRACT.check(
+            stage, method, path, response.status_code, response.headers or {}, response.body
+        )
+        return response
+
+    return request

@@ -270,7 +270,7 @@ def test_the_endpoint_lifecycle_and_bad_input(desk, receiver):
         ({"url": ""}, "validation_failed"),
         ({"url": receiver.url, "events": ["case.nope"]}, "validation_failed"),
         ({"url": receiver.url, "events": []}, "validation_failed"),
-        ({"url": "ftp://example.com/x"}, "webhook_url_refused"),
+        ({"url": "ftp://example.com/x"}, "validation_failed"),  # the document: https?://
         ({"url": "http://user:pw@127.0.0.1/x"}, "webhook_url_refused"),
     ):
         r = desk.call("PUT", "/v1/liaison/webhook", body)

@@ -214,11 +214,18 @@ def test_note_length_limit(directory: Directory) -> None:
 
 
 def test_note_is_trimmed_before_the_limit(directory: Directory) -> None:
-    padded = "  \n" + "a" * 200 + " \t "
+    padded = "  \r\n" + "a" * 200 + " \u3000\n "
     assert parse_dispute({"items": [item(note=padded)]}, directory).items[0].note == "a" * 200
 
 
-@pytest.mark.parametrize("note", [None, "", "   ", "\n\t "])
+def test_a_control_character_is_refused_at_the_ends_too(directory: Directory) -> None:
+    """As the document's pattern says (domain/intake.py TEXT_PATTERN): a tab is a control
+    character wherever it is, not whitespace to trim."""
+    for note in ("a\t", "\ta", "a\r", "\x1fa"):
+        assert fields(rejected({"items": [item(note=note)]}, directory)) == ["items[0].note"]
+
+
+@pytest.mark.parametrize("note", [None, "", "   ", "\n\u3000 "])
 def test_empty_note_is_none(directory: Directory, note: str | None) -> None:
     assert parse_dispute({"items": [item(note=note)]}, directory).items[0].note is None
 

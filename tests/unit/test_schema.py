@@ -1,6 +1,7 @@
-"""The mini JSON-Schema validator of chalicelib/api/schema.py (pure: no Chalice, no AWS).
+"""The mini JSON-Schema validator of chalicelib/api/schema.py (pure: no AWS).
 
-The schemas below mirror the shapes of the real request bodies without importing the routes.
+The schemas below mirror the shapes of the real request bodies; at the end, the validator is
+cross-checked against the `jsonschema` package, on generated schemas and on the routes' own.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ SESSION = {
     "required": ["phone", "id_last6", "code"],
     "properties": {
         "phone": {"type": "string", "maxLength": 32},
-        "id_last6": {"type": "string", "maxLength": 6, "pattern": "[0-9]{5}[0-9Xx]"},
-        "code": {"type": "string", "maxLength": 6, "pattern": "[0-9]{6}"},
+        "id_last6": {"type": "string", "maxLength": 6, "pattern": "^[0-9]{5}[0-9Xx]$"},
+        "code": {"type": "string", "maxLength": 6, "pattern": "^[0-9]{6}$"},
     },
 }
 
@@ -117,7 +118,10 @@ def test_extra_fields_allowed_without_additional_properties_false() -> None:
         (-7, "integer", True),
         (True, "integer", False),
         (False, "integer", False),
-        (1.0, "integer", False),
+        (1.0, "integer", True),  # JSON Schema: an integral number is an integer
+        (1.5, "integer", False),
+        (1.5, "number", True),
+        (True, "number", False),
         ("1", "integer", False),
         (None, "integer", False),
         (True, "boolean", True),
@@ -209,11 +213,40 @@ def test_max_length_counts_characters() -> None:
         ("", False),
     ],
 )
-def test_pattern_must_match_the_whole_value(code: str, ok: bool) -> None:
-    errors = validate(code, {"type": "string", "pattern": "[0-9]{6}"})
+def test_an_anchored_pattern_must_match_the_whole_value(code: str, ok: bool) -> None:
+    # Python's $ also matches before a final newline: maxLength keeps "123456\n" out.
+    errors = validate(code, {"type": "string", "maxLength": 6, "pattern": "^[0-9]{6}$"})
     assert (errors == []) is ok
     if not ok:
-        assert where(errors) == ["(body)"]
+        assert set(where(errors)) == {"(body)"}
+
+
+def test_a_pattern_is_a_search_as_in_json_schema() -> None:
+    assert validate("a123456", {"type": "string", "pattern": "[0-9]{6}"}) == []
+    assert where(validate("a12345", {"type": "string", "pattern": "[0-9]{6}"})) == ["(body)"]
+
+
+def test_min_length_and_const() -> None:
+    assert where(validate("", {"type": "string", "minLength": 1})) == ["(body)"]
+    assert validate("好", {"type": "string", "minLength": 1}) == []
+    assert validate("a", {"const": "a"}) == []
+    assert where(validate("b", {"const": "a"})) == ["(body)"]
+    assert where(validate(True, {"const": 1})) == ["(body)"]  # true is not 1 in JSON
+    assert validate(1.0, {"enum": [1]}) == []  # 1.0 is 1
+
+
+def test_if_then_else_applies_one_branch_with_its_paths() -> None:
+    schema = {
+        "type": "object",
+        "if": {"required": ["role"], "properties": {"role": {"const": "operator"}}},
+        "then": {"properties": {"company": {"type": "null"}}},
+        "else": {"properties": {"company": {"enum": ["jd", "tencent"]}}},
+    }
+    assert validate({"company": "jd"}, schema) == []
+    assert validate({"role": "operator", "company": None}, schema) == []
+    assert where(validate({"role": "operator", "company": "jd"}, schema)) == ["company"]
+    assert where(validate({"company": ""}, schema)) == ["company"]
+    assert where(validate({"company": None}, schema)) == ["company"]
 
 
 def test_pattern_and_max_length_both_reported() -> None:
@@ -327,3 +360,160 @@ def test_item_errors_are_exactly_the_broken_fields(item: dict[str, Any]) -> None
     errors = validate({"items": [item]}, DISPUTE)
     assert set(where(errors)) == expected
     assert len(errors) == len(expected)
+
+
+# --- the same verdicts as the jsonschema package ----------------------------------------------
+def reference(schema: dict[str, Any]) -> Any:
+    """The jsonschema package's 2020-12 validator: the verdicts ours must give."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema)
+
+
+# Patterns as the routes write them: anchored, so a search is a whole-value match.
+PATTERNS = ("^[0-9]{6}$", "^[0-9]{5}[0-9Xx]$", "^a", "b$", "[0-9]", "^\\s*[0-9]+\\s*$")
+KEYS = ("a", "b", "c")
+# Strings near the patterns: whole matches, partial ones, and a final newline.
+NEAR_PATTERNS = ("123456", "012345X", "ab", "ba", "a1", " 12 ", "123456\n", "1234567")
+TEXT = st.text(alphabet="ab01Xx \n好", max_size=8) | st.sampled_from(NEAR_PATTERNS)
+# 1.0 is an integer and equals 1; true is neither 1 nor a number: where validators part ways.
+TRICKY = st.sampled_from([0.0, 1.0, 2.0, 1.5, True, False, 0, 1])
+SCALARS = st.none() | st.integers(-3, 12) | st.floats(-3, 12) | TRICKY | TEXT
+VALUES = st.recursive(
+    SCALARS,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(KEYS), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+TYPES = st.sampled_from(["object", "array", "string", "integer", "number", "boolean", "null"])
+
+
+def _keywords(draw: st.DrawFn) -> dict[str, Any]:
+    """Any of the supported keywords for one schema node (their values small and legal)."""
+    schema: dict[str, Any] = {}
+    if draw(st.booleans()):
+        schema["type"] = draw(TYPES | st.lists(TYPES, min_size=1, max_size=3, unique=True))
+    options: dict[str, st.SearchStrategy[Any]] = {
+        "enum": st.lists(SCALARS, min_size=1, max_size=4),
+        "const": SCALARS,
+        "minLength": st.integers(0, 4),
+        "maxLength": st.integers(0, 6),
+        "pattern": st.sampled_from(PATTERNS),
+        "minimum": st.integers(-2, 10),
+        "maximum": st.integers(-2, 10),
+        "minItems": st.integers(0, 3),
+        "maxItems": st.integers(0, 3),
+        "required": st.lists(st.sampled_from(KEYS), max_size=3, unique=True),
+        "additionalProperties": st.just(False),
+    }
+    for name in draw(st.sets(st.sampled_from(sorted(options)), max_size=3)):
+        schema[name] = draw(options[name])
+    return schema
+
+
+@st.composite
+def schemas(draw: st.DrawFn, depth: int = 2) -> dict[str, Any]:
+    schema = _keywords(draw)
+    if depth and draw(st.booleans()):
+        schema["properties"] = draw(
+            st.dictionaries(st.sampled_from(KEYS), schemas(depth - 1), max_size=3)
+        )
+    if depth and draw(st.booleans()):
+        schema["items"] = draw(schemas(depth - 1))
+    if depth and draw(st.integers(0, 3)) == 0:
+        schema["if"] = draw(schemas(depth - 1))
+        for branch in ("then", "else"):
+            if draw(st.booleans()):
+                schema[branch] = draw(schemas(depth - 1))
+    return schema
+
+
+@settings(max_examples=500, deadline=None)
+@given(schemas(), st.data())
+def test_the_validator_agrees_with_jsonschema_on_generated_schemas(schema, data) -> None:
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(schema)
+    value = data.draw(_near(schema))
+    assert (validate(value, schema) == []) is reference(schema).is_valid(value)
+
+
+def _near(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Values close to what a schema accepts: its enums, its properties, and noise."""
+    options = [VALUES]
+    if "pattern" in schema or "minLength" in schema or "maxLength" in schema:
+        options.append(TEXT)
+    if {"type", "enum", "const", "minimum", "maximum"} & set(schema):
+        options.append(TRICKY)
+    if "enum" in schema:
+        options.append(st.sampled_from(schema["enum"]))
+    if "const" in schema:
+        options.append(st.just(schema["const"]))
+    if "items" in schema:
+        options.append(st.lists(_near(schema["items"]), max_size=3))
+    props = {**schema.get("properties", {})}
+    for branch in ("then", "else"):
+        props.update(schema.get(branch, {}).get("properties", {}))
+    if props:
+        options.append(st.fixed_dictionaries({}, optional={k: _near(v) for k, v in props.items()}))
+    return st.one_of(options)
+
+
+def _route_bodies() -> list[tuple[str, dict[str, Any]]]:
+    from app import app  # noqa: F401 - registers every route
+    from chalicelib.api.http import REGISTRY
+
+    return [
+        (f"{ep.method} {ep.path}", ep.body_schema) for ep in REGISTRY if ep.body_schema is not None
+    ]
+
+
+ROUTE_BODIES = _route_bodies()
+
+
+@pytest.mark.parametrize(("route", "schema"), ROUTE_BODIES, ids=[r for r, _ in ROUTE_BODIES])
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_the_validator_agrees_with_jsonschema_on_the_routes_bodies(
+    route: str, schema: dict[str, Any], data: st.DataObject
+) -> None:
+    value = data.draw(_near(schema))
+    expected = reference(schema).is_valid(value)
+    assert (validate(value, schema) == []) is expected, (route, value)
+
+
+EDGES = [
+    ({"type": "integer"}, 1.0),
+    ({"type": "integer"}, 1.5),
+    ({"type": "integer"}, True),
+    ({"type": "number"}, False),
+    ({"enum": [1]}, True),
+    ({"enum": [1]}, 1.0),
+    ({"enum": [True]}, 1),
+    ({"const": 0}, False),
+    ({"const": [1, 2]}, [1.0, 2]),
+    ({"maximum": 0}, True),
+    ({"minimum": 2}, 1.5),
+    ({"pattern": "^a"}, "ab"),
+    ({"pattern": "^a$"}, "a\n"),
+    ({"pattern": "^a$"}, 1),
+    ({"maxLength": 1}, "好"),
+    ({"minItems": 1}, {}),
+    ({"required": ["a"]}, []),
+    ({"additionalProperties": False}, {"a": 1}),
+    ({"if": {"const": 1}, "then": {"type": "string"}}, 1),
+    ({"if": {"const": 1}, "else": {"type": "string"}}, 2),
+    ({"items": {"type": "string"}, "maxItems": 1}, ["a", 2]),
+]
+
+
+@pytest.mark.parametrize(("schema", "value"), EDGES)
+def test_the_validator_agrees_with_jsonschema_where_validators_part_ways(schema, value) -> None:
+    assert (validate(value, schema) == []) is reference(schema).is_valid(value)
+
+
+def test_an_integral_number_is_an_integer_as_in_json_schema() -> None:
+    assert validate(3.0, {"type": "integer", "maximum": 3}) == []
+    assert where(validate(3.5, {"type": "integer"})) == ["(body)"]
