@@ -78,8 +78,11 @@ test: $(STAMP) ## Run the whole test suite, then the linters (make lint)
 
 # The tests that touch DynamoDB, on AWS DynamoDB Local instead of moto (KMS, SNS stay on moto).
 # Not the package, embedded-engine and AWS-fault tests: they test what ships, moto itself, and
-# our answers when AWS fails (their stand-ins for AWS replace every endpoint).
+# our answers when AWS fails (their stand-ins for AWS replace every endpoint); nor the API
+# fuzzing and the local gateway, which test the document and `chalice local`, not the engine.
 CONFORMANCE_TESTS := tests/integration tests/e2e/test_bursts.py \
+	--deselect tests/integration/test_fuzz_api.py \
+	--deselect tests/integration/test_local_gateway.py \
 	--deselect tests/integration/test_package.py \
 	--deselect tests/integration/test_package_runs.py \
 	--deselect tests/integration/test_embedded_engine.py \
