@@ -19,12 +19,12 @@ Lambda timeout.
 
 from __future__ import annotations
 
-import functools
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib.adapters.faults import OutOfTime
 
@@ -61,19 +61,44 @@ def worst_case_seconds(
     return budget + (connect + read) + max(pauses, default=0.0)
 
 
-@functools.cache
+# Clients are made one at a time, each once. Making one parses botocore's service model: a
+# tenth of a second of CPU. A process serving requests on threads (`chalice local`, make run)
+# met a burst of first requests with every thread making every client under the GIL, and the
+# burst spent its whole AWS budget before its first call (503s; docs/scale.md).
+_making = threading.RLock()
+T = TypeVar("T")
+_clients: dict[tuple[str, str], Any] = {}
+
+
 def client(service: str, region: str) -> Any:
+    made = _clients.get((service, region))
+    if made is None:
+        with _making:
+            made = _clients.get((service, region))
+            if made is None:
+                made = _clients[(service, region)] = watch(_new_client(service, region))
+    return made
+
+
+def _new_client(service: str, region: str) -> Any:
     import boto3  # imported here to keep cold start light for routes that never call AWS
 
     # DynamoDB Streams under moto (botocore >= 1.44.4) need account-id endpoints off; AWS
     # itself serves streams either way.
     options = {"account_id_endpoint_mode": "disabled"} if service == "dynamodbstreams" else {}
-    made = boto3.session.Session().client(service, region_name=region, config=config(**options))
-    return watch(made)
+    return boto3.session.Session().client(service, region_name=region, config=config(**options))
+
+
+def made_once(get: Callable[[], T]) -> T:
+    """What `get` returns, got by one thread at a time: where it makes a client on first use
+    (PynamoDB's connections), the others wait for that one."""
+    with _making:
+        return get()
 
 
 def reset() -> None:
-    client.cache_clear()
+    with _making:
+        _clients.clear()
 
 
 # -- the per-request budget -------------------------------------------------------------------

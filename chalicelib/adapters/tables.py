@@ -55,9 +55,12 @@ class _Model(Model):
 
     @classmethod
     def _get_connection(cls) -> TableConnection:
-        connection = super()._get_connection()
-        aws.watch(connection.connection.client)
-        return connection
+        def made() -> TableConnection:
+            connection = super(_Model, cls)._get_connection()
+            aws.watch(connection.connection.client)
+            return connection
+
+        return aws.made_once(made)
 
 
 class DisputesByPhone(GlobalSecondaryIndex):
@@ -406,6 +409,10 @@ def _bind(table_prefix: str, region: str) -> None:
 
 def connection() -> Connection:
     """The shared connection for transactions (a new one per transaction costs a client)."""
+    return aws.made_once(_shared_connection)
+
+
+def _shared_connection() -> Connection:
     global _connection
     if _connection is None:
         _connection = Connection(
