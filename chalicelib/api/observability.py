@@ -205,8 +205,11 @@ def around(event: Any, get_response: Callable[[Any], Any]) -> Any:
     use_stage(stage)
     kind = _kind(event)
     context = _lambda_context(event)
+    # Per invocation, and per thread: `chalice local` (make run) serves requests on threads,
+    # where keys appended for all would label one request's lines with another's route.
     log.clear_state()
-    log.append_keys(
+    log.thread_safe_clear_keys()
+    log.thread_safe_append_keys(
         stage=stage,
         invocation=kind,
         cold_start=_state["cold"],
@@ -229,10 +232,10 @@ def _http(event: Any, get_response: Callable[[Any], Any], log: Any) -> Any:
     route = context.get("resourcePath") or event.path
     params = event.uri_params or {}
     lambda_context = _lambda_context(event)
-    log.set_correlation_id(
-        context.get("requestId") or getattr(lambda_context, "aws_request_id", None)
+    log.thread_safe_append_keys(
+        correlation_id=context.get("requestId") or getattr(lambda_context, "aws_request_id", None)
     )
-    log.append_keys(
+    log.thread_safe_append_keys(
         route=route,
         method=event.method,
         case_id=params.get("case_id"),
@@ -399,7 +402,7 @@ def _stream(event: Any, get_response: Callable[[Any], Any], log: Any) -> Any:
         {_s(((r.get("dynamodb") or {}).get("NewImage") or {}), "case_id") or "" for r in records}
         - {""}
     )
-    log.append_keys(stream=base, case_id=case_ids[0] if len(case_ids) == 1 else None)
+    log.thread_safe_append_keys(stream=base, case_id=case_ids[0] if len(case_ids) == 1 else None)
     started = time.perf_counter()
     result = get_response(event)
     summary = result if isinstance(result, dict) else {}

@@ -207,3 +207,58 @@ def test_log_lines_are_json_and_scrubbed(capsys):
     assert lines[0]["message"] == "sent to [number]" and lines[0]["redacted"] is True
     assert lines[0]["case_id"] == "C7K78Y458S" and lines[0]["service"] == "recount"
     assert lines[1]["message"] == "sms_failed" and lines[1]["holder"] == "[digits]"
+
+
+def test_each_threads_lines_carry_its_own_request(capsys):
+    """`chalice local` serves requests on threads: each line names its own request's route
+    and correlation id, not those of a request running beside it."""
+    import threading
+
+    from chalice.app import Request, Response
+
+    both_inside = threading.Barrier(2)
+
+    def request(route: str, request_id: str) -> Request:
+        return Request(
+            {
+                "httpMethod": "GET",
+                "path": route,
+                "headers": {},
+                "multiValueQueryStringParameters": None,
+                "pathParameters": None,
+                "stageVariables": None,
+                "requestContext": {
+                    "resourcePath": route,
+                    "requestId": request_id,
+                    "httpMethod": "GET",
+                },
+                "body": None,
+                "isBase64Encoded": False,
+            }
+        )
+
+    def serve(route: str, request_id: str) -> None:
+        def respond(_event):
+            both_inside.wait()  # the other request has set its keys by now
+            logging.getLogger("recount.test").info("working")
+            both_inside.wait()
+            return Response(body="{}", status_code=200)
+
+        obs.around(request(route, request_id), respond)
+
+    threads = [
+        threading.Thread(target=serve, args=("/v1/healthz", "r-healthz")),
+        threading.Thread(target=serve, args=("/v1/directory", "r-directory")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    seen = [(line["message"], line.get("correlation_id"), line.get("route")) for line in lines]
+    assert sorted(seen) == [
+        ("request", "r-directory", "/v1/directory"),
+        ("request", "r-healthz", "/v1/healthz"),
+        ("working", "r-directory", "/v1/directory"),
+        ("working", "r-healthz", "/v1/healthz"),
+    ], seen
