@@ -73,7 +73,11 @@ def _per_action(role: str, fields: tuple[str, ...]) -> list[dict]:
         rules.append(
             {
                 "if": {"required": ["action"], "properties": {"action": {"const": action.name}}},
-                "then": {"required": list(action.requires), "properties": needed | unused},
+                "then": {
+                    "$comment": f"for action '{action.name}'",
+                    "required": list(action.requires),
+                    "properties": needed | unused,
+                },
             }
         )
     return rules

@@ -3,11 +3,12 @@ published in /openapi.json as is.
 
 Supported: type (object, array, string, integer, number, boolean, null, or a list of them),
 enum, const, properties, required, additionalProperties: false, minItems/maxItems,
-minLength/maxLength, minimum/maximum, pattern, items, if/then/else, allOf. The semantics are JSON
-Schema's, so that a generated client and this validator agree (tests/unit/test_schema.py checks
-it against the `jsonschema` package): `pattern` is a search (our patterns anchor themselves with
-^…$), a string's length counts code points, true is not 1, and an integral number such as 3.0
-is an integer (api/http.py hands the services 3). Errors name the field path.
+minLength/maxLength, minimum/maximum, pattern, items, if/then/else, allOf. The semantics are
+JSON Schema's, so that a generated client and this validator agree (tests/unit/test_schema.py
+checks it against the `jsonschema` package): `pattern` is a search (our patterns anchor
+themselves with ^…$), a string's length counts code points, true is not 1, and an integral
+number such as 3.0 is an integer (api/http.py hands the services 3). Errors name the field
+path, and a then/else branch's `$comment` ("for action 'respond'") ends its errors' messages.
 """
 
 from __future__ import annotations
@@ -95,7 +96,12 @@ def _check(value: Any, schema: dict[str, Any], path: str, errors: list[FieldErro
         # The condition's own errors are not the caller's: it only picks then or else.
         branch = schema.get("then") if not validate(value, schema["if"]) else schema.get("else")
         if branch is not None:
-            _check(value, branch, path, errors)
+            found: list[FieldError] = []
+            _check(value, branch, path, found)
+            # A branch may say when it applies ($comment, "for action 'respond'"): the
+            # caller reads why a field is needed.
+            why = f" {branch['$comment']}" if "$comment" in branch else ""
+            errors += [FieldError(e.field, e.message + why) for e in found]
 
 
 def _check_string(value: str, schema: dict[str, Any], where: str, errors: list[FieldError]) -> None:

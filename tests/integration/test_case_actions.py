@@ -441,7 +441,16 @@ def test_a_cursor_only_continues_the_query_it_came_from(desk: Desk):
     refused("tencent", f"limit=1&state=submitted&cursor={cursor}")  # another filter
     payload, _, sig = cursor.partition(".")
     start = json.loads(base64.urlsafe_b64decode(payload))
-    forged = json.loads(json.dumps(start).replace("tencent", "jd"))
+    # Each shard's position pointed at another company's partition (case_store's list keys).
+    forged = {
+        shard: {
+            "case_id": {"S": "C0000000000"},
+            "queue_key": {"S": f"jd#{shard}"},
+            "created_at": {"S": "2026-11-27T02:00:00Z"},
+        }
+        for shard in start
+    }
+    assert forged != start
     forged_payload = base64.urlsafe_b64encode(json.dumps(forged, sort_keys=True).encode()).decode()
     for tampered in (
         f"{forged_payload}.{sig}",
