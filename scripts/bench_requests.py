@@ -81,6 +81,9 @@ def measure() -> list[tuple[str, str, int, Counter[str]]]:
             def counted(self, route, path, body=None, **kw):
                 ops, _, response = calls.measure(lambda: original(self, route, path, body, **kw))
                 costs[route].append(ops)
+                if route[0] == "GET":  # once more, warm: a read's first call may be a key's first
+                    again, _, _ = calls.measure(lambda: original(self, route, path, body, **kw))
+                    costs[route].append(again)
                 return response
 
             walk.Walk.call = counted  # type: ignore[method-assign]
