@@ -13,7 +13,7 @@ from chalicelib.api.http import ApiRequest, Param, json_response, problem_body, 
 from chalicelib.domain import clock
 from chalicelib.domain.actions import TEXT_LIMITS
 from chalicelib.domain.errors import Problem
-from chalicelib.domain.intake import MAX_COUNT, TEXT_PATTERN
+from chalicelib.domain.intake import MAX_COUNT, TEXT_PATTERN, TEXT_REFUSED
 from chalicelib.domain.workflow import PARAMS, load_workflow
 
 bp = Blueprint(__name__)
@@ -24,6 +24,7 @@ def _text(field: str) -> dict:
         "type": ["string", "null"],
         "maxLength": TEXT_LIMITS[field],
         "pattern": TEXT_PATTERN,
+        "x-invalid": TEXT_REFUSED,
         "description": "Free text without control or format characters (line breaks are fine);"
         " a mobile or ID number in it is stored masked (138****8000)",
     }
@@ -66,7 +67,7 @@ def _per_action(role: str, fields: tuple[str, ...]) -> list[dict]:
         used = set(action.requires) | set(action.optional)
         needed = {
             f: {"type": [t for t in schemas[f]["type"] if t != "null"]}
-            | ({"pattern": FILLED} if f in TEXT_LIMITS else {})
+            | ({"pattern": FILLED, "x-invalid": "must not be blank"} if f in TEXT_LIMITS else {})
             for f in action.requires
         }
         unused = {f: {"type": "null"} for f in fields if f not in used}

@@ -7,7 +7,15 @@ from chalice import Blueprint
 from chalicelib import config
 from chalicelib.api import resources
 from chalicelib.api.http import ApiRequest, json_response, route
-from chalicelib.domain.intake import KINDS, MAX_COUNT, MAX_ITEMS, MAX_NOTE, REASONS, TEXT_PATTERN
+from chalicelib.domain.intake import (
+    KINDS,
+    MAX_COUNT,
+    MAX_ITEMS,
+    MAX_NOTE,
+    REASONS,
+    TEXT_PATTERN,
+    TEXT_REFUSED,
+)
 
 bp = Blueprint(__name__)
 
@@ -50,6 +58,7 @@ def _dispute_item(kind: str | None) -> dict:
             "note": {
                 "type": ["string", "null"],
                 "pattern": TEXT_PATTERN,
+                "x-invalid": TEXT_REFUSED,
                 "description": (
                     f"At most {MAX_NOTE} characters after trimming, without control or format"
                     " characters (line breaks are fine); shown to the company. A mobile or ID"

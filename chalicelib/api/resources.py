@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.phone import MAX_RAW_LENGTH
+from chalicelib.domain.phone import MAX_RAW_LENGTH, NOT_A_MOBILE
 
 Schema = dict[str, Any]
 
@@ -390,7 +390,10 @@ def NUMBER_RENEWAL() -> Schema:
         {
             "name": STRING,
             "steps": array(STRING),
-            "typical_working_days": INTEGER,
+            "typical_working_days": {
+                "type": ["integer", "null"],
+                "description": "null: not known (the carrier's timing is unverified)",
+            },
             "covers": STRING,
             "confidence": confidences(),
         },
@@ -1020,5 +1023,6 @@ PHONE: Schema = {
     "minLength": 1,
     "maxLength": MAX_RAW_LENGTH,
     "pattern": "^\\s*[+＋]?[ ()（）.\\-－0-9０-９]*[0-9０-９][ ()（）.\\-－0-9０-９]*\\s*$",
+    "x-invalid": NOT_A_MOBILE,
     "description": "Mainland mobile, any common format: +86 138 0013 8000, 13800138000",
 }

@@ -8,7 +8,8 @@ JSON Schema's, so that a generated client and this validator agree (tests/unit/t
 checks it against the `jsonschema` package): `pattern` is a search (our patterns anchor
 themselves with ^…$), a string's length counts code points, true is not 1, and an integral
 number such as 3.0 is an integer (api/http.py hands the services 3). Errors name the field
-path, and a then/else branch's `$comment` ("for action 'respond'") ends its errors' messages.
+path, a then/else branch's `$comment` ("for action 'respond'") ends its errors' messages, and
+a pattern's `x-invalid` says what a string that misses it lacks.
 """
 
 from __future__ import annotations
@@ -111,7 +112,8 @@ def _check_string(value: str, schema: dict[str, Any], where: str, errors: list[F
     if "maxLength" in schema and len(value) > schema["maxLength"]:
         errors.append(FieldError(where, f"must be at most {schema['maxLength']} characters"))
     if "pattern" in schema and not _pattern(schema["pattern"]).search(value):
-        errors.append(FieldError(where, "has an invalid format"))
+        # `x-invalid`: what the pattern means, said to the caller (an annotation to JSON Schema)
+        errors.append(FieldError(where, schema.get("x-invalid", "has an invalid format")))
 
 
 def _check_object(

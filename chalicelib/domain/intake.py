@@ -70,6 +70,7 @@ TEXT_PATTERN = (
     + "]|\\r\\n)*$"
 )
 _TEXT_ALLOWED = re.compile(TEXT_PATTERN)
+TEXT_REFUSED = "must not contain control or formatting characters"
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def clean_text(value: Any, field: str, max_len: int, errors: list[FieldError]) -
         errors.append(FieldError(field, "must be a string"))
         return None
     if not _TEXT_ALLOWED.search(value):  # REFUSED_IN_TEXT, anywhere: as the document says
-        errors.append(FieldError(field, "must not contain control or formatting characters"))
+        errors.append(FieldError(field, TEXT_REFUSED))
         return None
     text = value.replace("\r\n", "\n").strip()
     if len(text) > max_len:

@@ -9,6 +9,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from tests.integration.helpers import (
+    ACTIVE_ID,
     ACTIVE_PHONE,
     SECOND_PHONE,
     assert_problem,
@@ -448,3 +449,26 @@ def test_if_match_compares_strongly(client, frozen_clock):
         "POST", path, {"action": "acknowledge"}, token=liaison, headers={"If-Match": '"1"'}
     )
     assert r.status_code == 200 and r.data["version"] == 2, r.body
+
+
+@pytest.mark.parametrize("kind", ["accounts", "sim_cards"])
+def test_every_directory_entrys_next_steps_fit_the_schema(client, frozen_clock, kind):
+    """A filing shows each company's or carrier's steps from the directory (nulls where a fact
+    is unknown): one filing naming every entry of the kind, held to the schema by the hook.
+    Found by the fuzzer: a carrier whose renewal timing is unknown answered a null the
+    schema did not allow."""
+    from chalicelib.domain.directory import load_directory
+
+    api = Api(client, frozen_clock)
+    token = api.sign_in(ACTIVE_PHONE, ACTIVE_ID)
+    keys = load_directory().keys_for_kind(kind)
+    body = {
+        "kind": kind,
+        "items": [
+            {"company": k, "reported_count": 3, "expected_count": 1, "reason": "recycled_number"}
+            for k in keys
+        ],
+    }
+    r = api.call("POST", "/v1/disputes", body, token=token)
+    assert r.status_code == 201, r.body
+    assert sorted(c["company"] for c in r.data["cases"]) == sorted(keys)
