@@ -303,6 +303,12 @@ def test_every_kind_of_event_answers_from_the_package(lambda_container, moto_end
     )
     assert acknowledged.status == 200, acknowledged.text
     assert acknowledged.data["state"] == "acknowledged"
+    # The queue, read across its shards (case_store.LIST_SHARDS), and the operators' view.
+    queue = run.http("GET", "/v1/liaison/cases?state=acknowledged", headers=liaison)
+    assert queue.status == 200, queue.text
+    assert [c["case_id"] for c in queue.data["items"]] == [case["case_id"]]
+    in_state = run.http("GET", "/v1/admin/cases?state=acknowledged", headers=operator)
+    assert [c["case_id"] for c in in_state.data["items"]] == [case["case_id"]]
 
     # The outbox stream: the filing's receipt goes out through SNS.
     dispatched = run.invoke(
